@@ -1,0 +1,9 @@
+import type { Command } from "./command.js";
+
+/**
+ * The verb table of the `tsbpf` command. Each verb lives in its own module under commands/,
+ * loaded only when used so that `tsbpf asm` never pays for koffi or the kernel backend.
+ */
+export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
+  // verbs are added here, one line each, in the order `tsbpf -h` lists them
+};

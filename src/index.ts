@@ -1,0 +1,2 @@
+export * from "./errors.js";
+export * as isa from "./isa/index.js";
