@@ -1,2 +1,3 @@
 export * from "./errors.js";
 export * as isa from "./isa/index.js";
+export * as elf from "./elf/index.js";
