@@ -375,7 +375,7 @@ export function assembleConformance(text: string, file?: string): Instruction[] 
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    const p = new OperandParser(file, lineNo);
+    const p: OperandParser = new OperandParser(file, lineNo);
     let body = lines[i]!.replace(/#.*$/, "").trim();
     for (let m = LABEL_DEF.exec(body); m; m = LABEL_DEF.exec(body)) {
       const prev = labels.get(m[1]!);
