@@ -13,10 +13,11 @@ struct {
 SEC("syscall")
 int lru_hash_evict(void *ctx)
 {
-	__u32 k, v, *found;
+	__u32 i, k, v, *found;
 
-	for (k = 0; k < 8; k++) {
-		v = k * 10;
+	for (i = 0; i < 8; i++) {
+		k = i;
+		v = i * 10;
 		if (bpf_map_update_elem(&recent, &k, &v, BPF_ANY))
 			return 0;
 	}

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Runs every `testRun` of bpf/corpus.json in the running kernel with bpftool (root only) and
+// compares retval, dataOut and map entries with the manifest. Prints one line per program.
+//
+//   node bpf/tools/check-in-kernel.mjs [--print] [substring ...]
+//
+// --print also shows the actual values (to fill in the manifest). Each object is loaded with
+// `bpftool prog loadall` under a unique /sys/fs/bpf/tsbpf_corpus_<pid>_<n> directory that is
+// removed afterwards, also on failure. Objects marked "kernelLoad": false are skipped.
+import { spawnSync } from "node:child_process";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const manifest = JSON.parse(readFileSync(join(ROOT, "bpf", "corpus.json"), "utf8"));
+const args = process.argv.slice(2);
+const print = args.includes("--print");
+const filters = args.filter((a) => !a.startsWith("--"));
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-corpus-"));
+let seq = 0;
+let failures = 0;
+
+function bpftool(argv, json = false) {
+  const r = spawnSync("bpftool", json ? ["-j", ...argv] : argv, { encoding: "utf8" });
+  if (r.status !== 0)
+    throw new Error(
+      `bpftool ${argv.join(" ")}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`,
+    );
+  return json ? JSON.parse(r.stdout) : r.stdout;
+}
+
+/** Input bytes of a manifest field: hex, or "@bpf/testdata/x.bin". */
+function bytesOf(spec) {
+  return spec.startsWith("@") ? readFileSync(join(ROOT, spec.slice(1))) : Buffer.from(spec, "hex");
+}
+
+const hexOf = (arr) => arr.map((b) => b.slice(2)).join("");
+
+/** Map contents as { keyHex: valueHex }; per-CPU values are summed as little-endian u64 words. */
+function dumpMap(path) {
+  const out = {};
+  for (const e of bpftool(["map", "dump", "pinned", path], true)) {
+    if (!e.key) continue;
+    let value;
+    if (e.values) {
+      const words = [];
+      for (const { value: v } of e.values) {
+        const b = Buffer.from(hexOf(v), "hex");
+        for (let i = 0; i + 8 <= b.length; i += 8) words[i / 8] = (words[i / 8] ?? 0n) + b.readBigUInt64LE(i);
+      }
+      const sum = Buffer.alloc(words.length * 8);
+      words.forEach((w, i) => sum.writeBigUInt64LE(BigInt.asUintN(64, w), i * 8));
+      value = sum.toString("hex");
+    } else value = hexOf(e.value);
+    out[hexOf(e.key)] = value;
+  }
+  return out;
+}
+
+/** The pinned file of an ELF map name (libbpf pins ".bss" of obj "foo" as "foo_bss" / "foo.bss"). */
+function mapPin(dir, name) {
+  const files = readdirSync(dir);
+  if (files.includes(name)) return join(dir, name);
+  const internal = files.find((f) => name.startsWith(".") && f.endsWith(name.replace(/\./g, "_")));
+  const dotted = files.find((f) => name.startsWith(".") && f.endsWith(name));
+  const hit = internal ?? dotted;
+  if (!hit) throw new Error(`map ${name} not pinned (have ${files.join(", ")})`);
+  return join(dir, hit);
+}
+
+function runProgram(obj, prog, dir) {
+  const t = prog.testRun;
+  const argv = ["prog", "run", "pinned", join(dir, "progs", prog.name)];
+  if (t.dataIn) {
+    const f = join(scratch, `in-${seq}.bin`);
+    writeFileSync(f, bytesOf(t.dataIn));
+    argv.push("data_in", f, "data_out", join(scratch, `out-${seq}.bin`));
+  }
+  if (t.ctxIn) {
+    const f = join(scratch, `ctx-${seq}.bin`);
+    writeFileSync(f, bytesOf(t.ctxIn));
+    argv.push("ctx_in", f);
+  }
+  argv.push("repeat", String(t.repeat ?? (["raw_tracepoint", "syscall"].includes(prog.type) ? 0 : 1)));
+  const out = bpftool(argv);
+  const m = /Return value: (\d+)/.exec(out);
+  if (!m) throw new Error(`no return value in: ${out.trim()}`);
+  const actual = { retval: Number(m[1]) };
+  if (t.dataIn) actual.dataOut = readFileSync(join(scratch, `out-${seq}.bin`)).toString("hex");
+  const maps = {};
+  for (const name of Object.keys(t.maps ?? {})) maps[name] = dumpMap(mapPin(join(dir, "maps"), name));
+  const problems = [];
+  if (actual.retval !== t.retval) problems.push(`retval ${actual.retval} != ${t.retval}`);
+  if (t.dataOut !== undefined && actual.dataOut !== bytesOf(t.dataOut).toString("hex"))
+    problems.push(`dataOut ${actual.dataOut} != ${bytesOf(t.dataOut).toString("hex")}`);
+  for (const [name, entries] of Object.entries(t.maps ?? {})) {
+    for (const { key, value } of entries) {
+      const got = maps[name][key];
+      if (got !== value) problems.push(`${name}[${key}] = ${got ?? "missing"} != ${value}`);
+    }
+  }
+  if (print) console.log(`    actual: ${JSON.stringify({ ...actual, maps })}`);
+  return problems;
+}
+
+for (const obj of manifest.objects) {
+  const runnable = obj.programs.filter((p) => p.testRun);
+  if (runnable.length === 0 || obj.kernelLoad === false) continue;
+  if (filters.length && !filters.some((f) => obj.object.includes(f))) continue;
+  const dir = `/sys/fs/bpf/tsbpf_corpus_${process.pid}_${seq++}`;
+  try {
+    mkdirSync(dir);
+    const load = ["prog", "loadall", join(ROOT, obj.object), join(dir, "progs")];
+    if (obj.loadType) load.push("type", obj.loadType);
+    load.push("pinmaps", join(dir, "maps"));
+    bpftool(load);
+    for (const prog of runnable) {
+      seq++;
+      let problems;
+      try {
+        problems = runProgram(obj, prog, dir);
+      } catch (e) {
+        problems = [e.message];
+      }
+      failures += problems.length ? 1 : 0;
+      console.log(
+        `${problems.length ? "FAIL" : "ok  "} ${obj.object} ${prog.name}${problems.length ? ": " + problems.join("; ") : ""}`,
+      );
+    }
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${obj.object}: ${e.message}`);
+  } finally {
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
+process.exit(failures ? 1 : 0);
