@@ -1,0 +1,29 @@
+export {
+  Interpreter,
+  DEFAULT_BUDGET,
+  DEFAULT_MAY_GOTO_BUDGET,
+  MAX_TAIL_CALLS,
+  type InterpreterOptions,
+  type RunOptions,
+  type RunResult,
+  type RegisterValues,
+} from "./interpreter.js";
+export { FUNCTION_POINTER_TAG, type PseudoResolver } from "./interp-load.js";
+export { Memory, Region, type RegionKind, type RegionSpec } from "./memory.js";
+export {
+  VmFault,
+  MemoryAccessError,
+  ProgramLoadError,
+  describeInstruction,
+  type FaultKind,
+} from "./fault.js";
+export {
+  HelperRegistry,
+  unwindHelper,
+  CONFORMANCE_UNWIND_HELPER_ID,
+  type HelperArg,
+  type HelperCall,
+  type HelperEntry,
+  type HelperFunction,
+} from "./helper-registry.js";
+export type { TraceEvent, TraceFunction, RegisterChange } from "./trace.js";
