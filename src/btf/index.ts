@@ -13,3 +13,10 @@ export {
   MAX_RESOLVE_DEPTH,
 } from "./layout.js";
 export { dumpRaw, formatRawType } from "./dump-raw.js";
+export {
+  encodeBtf,
+  BtfEncodeError,
+  StringTableBuilder,
+  type EncodableType,
+  type EncodeBtfOptions,
+} from "./encode.js";
