@@ -41,6 +41,7 @@ import {
   Volatile,
   VOID,
   type BtfType,
+  type DefinedType,
   type TypeOfKind,
   type TypeResolver,
 } from "./types.js";
@@ -251,8 +252,8 @@ export class Btf implements TypeResolver {
   }
 
   /** This blob's own types in id order (for split BTF, not the base's). */
-  *types(): IterableIterator<BtfType> {
-    for (let id = this.firstId; id < this.count; id++) yield this.typeById(id);
+  *types(): IterableIterator<DefinedType> {
+    for (let id = this.firstId; id < this.count; id++) yield this.typeById(id) as DefinedType;
   }
 
   /** The string at an offset of the string table (the base's offsets included). */

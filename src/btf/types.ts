@@ -396,6 +396,9 @@ export type BtfType =
   | TypeTag
   | Enum64;
 
+/** Any type with a record of its own: every type but void. */
+export type DefinedType = Exclude<BtfType, Void>;
+
 /** The types of a given kind. */
 export type TypeOfKind<K extends TypeKind> = Extract<BtfType, { kind: K }>;
 
