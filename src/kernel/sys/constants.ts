@@ -1,0 +1,327 @@
+/**
+ * Constants of the bpf(2) ABI, from the enums of include/uapi/linux/bpf.h (Linux 6.18).
+ * Member names are the UAPI names without their prefix; the lowercase of a member name is
+ * libbpf's and bpftool's name for it ("socket_filter", "percpu_array", "cgroup_inet_ingress").
+ */
+
+/** enum bpf_cmd: the bpf(2) commands. */
+export enum BpfCmd {
+  MAP_CREATE = 0,
+  MAP_LOOKUP_ELEM = 1,
+  MAP_UPDATE_ELEM = 2,
+  MAP_DELETE_ELEM = 3,
+  MAP_GET_NEXT_KEY = 4,
+  PROG_LOAD = 5,
+  OBJ_PIN = 6,
+  OBJ_GET = 7,
+  PROG_ATTACH = 8,
+  PROG_DETACH = 9,
+  PROG_TEST_RUN = 10,
+  PROG_GET_NEXT_ID = 11,
+  MAP_GET_NEXT_ID = 12,
+  PROG_GET_FD_BY_ID = 13,
+  MAP_GET_FD_BY_ID = 14,
+  OBJ_GET_INFO_BY_FD = 15,
+  PROG_QUERY = 16,
+  RAW_TRACEPOINT_OPEN = 17,
+  BTF_LOAD = 18,
+  BTF_GET_FD_BY_ID = 19,
+  TASK_FD_QUERY = 20,
+  MAP_LOOKUP_AND_DELETE_ELEM = 21,
+  MAP_FREEZE = 22,
+  BTF_GET_NEXT_ID = 23,
+  MAP_LOOKUP_BATCH = 24,
+  MAP_LOOKUP_AND_DELETE_BATCH = 25,
+  MAP_UPDATE_BATCH = 26,
+  MAP_DELETE_BATCH = 27,
+  LINK_CREATE = 28,
+  LINK_UPDATE = 29,
+  LINK_GET_FD_BY_ID = 30,
+  LINK_GET_NEXT_ID = 31,
+  ENABLE_STATS = 32,
+  ITER_CREATE = 33,
+  LINK_DETACH = 34,
+  PROG_BIND_MAP = 35,
+  TOKEN_CREATE = 36,
+  PROG_STREAM_READ_BY_FD = 37,
+}
+
+/** enum bpf_prog_type. */
+export enum ProgramType {
+  UNSPEC = 0,
+  SOCKET_FILTER = 1,
+  KPROBE = 2,
+  SCHED_CLS = 3,
+  SCHED_ACT = 4,
+  TRACEPOINT = 5,
+  XDP = 6,
+  PERF_EVENT = 7,
+  CGROUP_SKB = 8,
+  CGROUP_SOCK = 9,
+  LWT_IN = 10,
+  LWT_OUT = 11,
+  LWT_XMIT = 12,
+  SOCK_OPS = 13,
+  SK_SKB = 14,
+  CGROUP_DEVICE = 15,
+  SK_MSG = 16,
+  RAW_TRACEPOINT = 17,
+  CGROUP_SOCK_ADDR = 18,
+  LWT_SEG6LOCAL = 19,
+  LIRC_MODE2 = 20,
+  SK_REUSEPORT = 21,
+  FLOW_DISSECTOR = 22,
+  CGROUP_SYSCTL = 23,
+  RAW_TRACEPOINT_WRITABLE = 24,
+  CGROUP_SOCKOPT = 25,
+  TRACING = 26,
+  STRUCT_OPS = 27,
+  EXT = 28,
+  LSM = 29,
+  SK_LOOKUP = 30,
+  SYSCALL = 31,
+  NETFILTER = 32,
+}
+
+/** enum bpf_map_type. */
+export enum MapType {
+  UNSPEC = 0,
+  HASH = 1,
+  ARRAY = 2,
+  PROG_ARRAY = 3,
+  PERF_EVENT_ARRAY = 4,
+  PERCPU_HASH = 5,
+  PERCPU_ARRAY = 6,
+  STACK_TRACE = 7,
+  CGROUP_ARRAY = 8,
+  LRU_HASH = 9,
+  LRU_PERCPU_HASH = 10,
+  LPM_TRIE = 11,
+  ARRAY_OF_MAPS = 12,
+  HASH_OF_MAPS = 13,
+  DEVMAP = 14,
+  SOCKMAP = 15,
+  CPUMAP = 16,
+  XSKMAP = 17,
+  SOCKHASH = 18,
+  CGROUP_STORAGE = 19,
+  REUSEPORT_SOCKARRAY = 20,
+  PERCPU_CGROUP_STORAGE = 21,
+  QUEUE = 22,
+  STACK = 23,
+  SK_STORAGE = 24,
+  DEVMAP_HASH = 25,
+  STRUCT_OPS = 26,
+  RINGBUF = 27,
+  INODE_STORAGE = 28,
+  TASK_STORAGE = 29,
+  BLOOM_FILTER = 30,
+  USER_RINGBUF = 31,
+  CGRP_STORAGE = 32,
+  ARENA = 33,
+}
+
+/** enum bpf_attach_type. */
+export enum AttachType {
+  CGROUP_INET_INGRESS = 0,
+  CGROUP_INET_EGRESS = 1,
+  CGROUP_INET_SOCK_CREATE = 2,
+  CGROUP_SOCK_OPS = 3,
+  SK_SKB_STREAM_PARSER = 4,
+  SK_SKB_STREAM_VERDICT = 5,
+  CGROUP_DEVICE = 6,
+  SK_MSG_VERDICT = 7,
+  CGROUP_INET4_BIND = 8,
+  CGROUP_INET6_BIND = 9,
+  CGROUP_INET4_CONNECT = 10,
+  CGROUP_INET6_CONNECT = 11,
+  CGROUP_INET4_POST_BIND = 12,
+  CGROUP_INET6_POST_BIND = 13,
+  CGROUP_UDP4_SENDMSG = 14,
+  CGROUP_UDP6_SENDMSG = 15,
+  LIRC_MODE2 = 16,
+  FLOW_DISSECTOR = 17,
+  CGROUP_SYSCTL = 18,
+  CGROUP_UDP4_RECVMSG = 19,
+  CGROUP_UDP6_RECVMSG = 20,
+  CGROUP_GETSOCKOPT = 21,
+  CGROUP_SETSOCKOPT = 22,
+  TRACE_RAW_TP = 23,
+  TRACE_FENTRY = 24,
+  TRACE_FEXIT = 25,
+  MODIFY_RETURN = 26,
+  LSM_MAC = 27,
+  TRACE_ITER = 28,
+  CGROUP_INET4_GETPEERNAME = 29,
+  CGROUP_INET6_GETPEERNAME = 30,
+  CGROUP_INET4_GETSOCKNAME = 31,
+  CGROUP_INET6_GETSOCKNAME = 32,
+  XDP_DEVMAP = 33,
+  CGROUP_INET_SOCK_RELEASE = 34,
+  XDP_CPUMAP = 35,
+  SK_LOOKUP = 36,
+  XDP = 37,
+  SK_SKB_VERDICT = 38,
+  SK_REUSEPORT_SELECT = 39,
+  SK_REUSEPORT_SELECT_OR_MIGRATE = 40,
+  PERF_EVENT = 41,
+  TRACE_KPROBE_MULTI = 42,
+  LSM_CGROUP = 43,
+  STRUCT_OPS = 44,
+  NETFILTER = 45,
+  TCX_INGRESS = 46,
+  TCX_EGRESS = 47,
+  TRACE_UPROBE_MULTI = 48,
+  CGROUP_UNIX_CONNECT = 49,
+  CGROUP_UNIX_SENDMSG = 50,
+  CGROUP_UNIX_RECVMSG = 51,
+  CGROUP_UNIX_GETPEERNAME = 52,
+  CGROUP_UNIX_GETSOCKNAME = 53,
+  NETKIT_PRIMARY = 54,
+  NETKIT_PEER = 55,
+  TRACE_KPROBE_SESSION = 56,
+  TRACE_UPROBE_SESSION = 57,
+}
+
+/** enum bpf_link_type. */
+export enum LinkType {
+  UNSPEC = 0,
+  RAW_TRACEPOINT = 1,
+  TRACING = 2,
+  CGROUP = 3,
+  ITER = 4,
+  NETNS = 5,
+  XDP = 6,
+  PERF_EVENT = 7,
+  KPROBE_MULTI = 8,
+  STRUCT_OPS = 9,
+  NETFILTER = 10,
+  TCX = 11,
+  UPROBE_MULTI = 12,
+  NETKIT = 13,
+  SOCKMAP = 14,
+}
+
+/** Flags of BPF_MAP_UPDATE_ELEM (and lookup with BPF_F_LOCK). */
+export enum UpdateFlags {
+  /** create a new element or update an existing one */
+  ANY = 0,
+  /** create a new element only if it did not exist */
+  NOEXIST = 1,
+  /** update an existing element */
+  EXIST = 2,
+  /** spin-locked update of a value holding a bpf_spin_lock */
+  F_LOCK = 4,
+}
+
+/** map_flags of BPF_MAP_CREATE (BPF_F_*). */
+export enum MapFlags {
+  NO_PREALLOC = 1 << 0,
+  NO_COMMON_LRU = 1 << 1,
+  NUMA_NODE = 1 << 2,
+  RDONLY = 1 << 3,
+  WRONLY = 1 << 4,
+  STACK_BUILD_ID = 1 << 5,
+  ZERO_SEED = 1 << 6,
+  RDONLY_PROG = 1 << 7,
+  WRONLY_PROG = 1 << 8,
+  CLONE = 1 << 9,
+  MMAPABLE = 1 << 10,
+  PRESERVE_ELEMS = 1 << 11,
+  INNER_MAP = 1 << 12,
+  LINK = 1 << 13,
+  PATH_FD = 1 << 14,
+  VTYPE_BTF_OBJ_FD = 1 << 15,
+  TOKEN_FD = 1 << 16,
+  SEGV_ON_FAULT = 1 << 17,
+  NO_USER_CONV = 1 << 18,
+}
+
+/** prog_flags of BPF_PROG_LOAD (BPF_F_*). */
+export enum ProgFlags {
+  STRICT_ALIGNMENT = 1 << 0,
+  ANY_ALIGNMENT = 1 << 1,
+  TEST_RND_HI32 = 1 << 2,
+  TEST_STATE_FREQ = 1 << 3,
+  SLEEPABLE = 1 << 4,
+  XDP_HAS_FRAGS = 1 << 5,
+  XDP_DEV_BOUND_ONLY = 1 << 6,
+  TEST_REG_INVARIANTS = 1 << 7,
+  TOKEN_FD = 1 << 16,
+}
+
+/** flags of BPF_PROG_TEST_RUN. */
+export enum TestRunFlags {
+  RUN_ON_CPU = 1 << 0,
+  XDP_LIVE_FRAMES = 1 << 1,
+  TEST_SKB_CHECKSUM_COMPLETE = 1 << 2,
+}
+
+/** enum bpf_stats_type (BPF_ENABLE_STATS). */
+export enum StatsType {
+  RUN_TIME = 0,
+}
+
+/** Flags of BPF_OBJ_GET / *_GET_FD_BY_ID (file_flags, open_flags). */
+export enum FileFlags {
+  RDONLY = 1 << 3,
+  WRONLY = 1 << 4,
+}
+
+/** Verifier log levels (log_level of BPF_PROG_LOAD). */
+export enum LogLevel {
+  NONE = 0,
+  /** the instructions walked and the failure */
+  INSTRUCTIONS = 1,
+  /** every state of every instruction */
+  STATES = 2,
+  /** only statistics */
+  STATS = 4,
+}
+
+/** The largest verifier log the kernel accepts (UINT_MAX >> 2). */
+export const MAX_LOG_SIZE = 0x3fffffff;
+/** Length of an object name, NUL included (BPF_OBJ_NAME_LEN). */
+export const OBJ_NAME_LEN = 16;
+/** Length of a program tag (BPF_TAG_SIZE). */
+export const TAG_SIZE = 8;
+
+type NumericEnum = Record<string, string | number>;
+
+function nameOf(e: NumericEnum, value: number): string {
+  const key = e[value];
+  return typeof key === "string" ? key.toLowerCase() : `unknown(${value})`;
+}
+
+function valueOf(e: NumericEnum, what: string, name: string | number): number {
+  if (typeof name === "number") return name;
+  const key = name.toUpperCase().replace(/-/g, "_");
+  const value = e[key];
+  if (typeof value !== "number") {
+    const known = Object.keys(e)
+      .filter((k) => Number.isNaN(Number(k)))
+      .map((k) => k.toLowerCase());
+    throw new RangeError(`unknown ${what} '${name}' (known: ${known.join(", ")})`);
+  }
+  return value;
+}
+
+/** libbpf's name of a program type: "socket_filter", "xdp"; "unknown(N)" when not known. */
+export const programTypeName = (type: number): string => nameOf(ProgramType, type);
+/** libbpf's name of a map type: "hash", "percpu_array"… */
+export const mapTypeName = (type: number): string => nameOf(MapType, type);
+/** libbpf's name of an attach type: "cgroup_inet_ingress", "trace_fentry"… */
+export const attachTypeName = (type: number): string => nameOf(AttachType, type);
+/** libbpf's name of a link type: "raw_tracepoint", "tcx"… */
+export const linkTypeName = (type: number): string => nameOf(LinkType, type);
+
+/** A program type from its libbpf name (or number); RangeError naming the known ones. */
+export const parseProgramType = (name: string | number): ProgramType =>
+  valueOf(ProgramType, "program type", name);
+/** A map type from its libbpf name (or number). */
+export const parseMapType = (name: string | number): MapType => valueOf(MapType, "map type", name);
+/** An attach type from its libbpf name (or number). */
+export const parseAttachType = (name: string | number): AttachType =>
+  valueOf(AttachType, "attach type", name);
+/** A link type from its libbpf name (or number). */
+export const parseLinkType = (name: string | number): LinkType => valueOf(LinkType, "link type", name);

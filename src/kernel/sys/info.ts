@@ -1,0 +1,262 @@
+import { objGetInfoByFd } from "./bpf.js";
+import { linkTypeName, mapTypeName, programTypeName, attachTypeName } from "./constants.js";
+import { BTF_INFO, LINK_INFO, MAP_INFO, PROG_INFO } from "./infos.js";
+import { decodeStruct, encodeStruct, type Decoded, type Layout } from "./layout.js";
+import { syscalls } from "./syscalls.js";
+
+/**
+ * BPF_OBJ_GET_INFO_BY_FD decoded into typed objects. Arrays (map ids, translated instructions,
+ * names) need a second call with buffers sized from the counts the first call returns.
+ */
+
+/** Calls OBJ_GET_INFO_BY_FD with `layout`, pointer fields set to the given buffers. */
+function getInfo<L extends Layout>(
+  fd: number,
+  layout: L,
+  values: Record<string, number | Uint8Array> = {},
+): Decoded<L> {
+  const sys = syscalls();
+  const plain: Record<string, number | bigint> = {};
+  for (const [k, v] of Object.entries(values)) {
+    plain[k] = v instanceof Uint8Array ? (v.byteLength ? sys.addressOf(v) : 0n) : v;
+  }
+  const info = encodeStruct(layout, plain, layout.sizeof);
+  objGetInfoByFd(fd, info);
+  return decodeStruct(layout, info);
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+
+/** struct bpf_prog_info, decoded. */
+export interface ProgramInfo {
+  readonly type: number;
+  /** libbpf's name of the type ("xdp", "socket_filter"). */
+  readonly typeName: string;
+  readonly id: number;
+  readonly name: string;
+  /** The program's tag (hash of its instructions), 16 hex digits. */
+  readonly tag: string;
+  readonly jitedSize: number;
+  readonly xlatedSize: number;
+  /** Load time in ns since boot (CLOCK_BOOTTIME). */
+  readonly loadTime: bigint;
+  readonly createdByUid: number;
+  readonly mapIds: readonly number[];
+  readonly ifindex: number;
+  readonly gplCompatible: boolean;
+  readonly netnsDev: bigint;
+  readonly netnsIno: bigint;
+  readonly btfId: number;
+  readonly nrFuncInfo: number;
+  readonly nrLineInfo: number;
+  readonly nrJitedKsyms: number;
+  /** Run statistics (non-zero while BPF_ENABLE_STATS / kernel.bpf_stats_enabled is on). */
+  readonly runTimeNs: bigint;
+  readonly runCount: bigint;
+  readonly recursionMisses: bigint;
+  readonly verifiedInsns: number;
+  readonly attachBtfObjId: number;
+  readonly attachBtfId: number;
+  /** The instructions as the kernel rewrote them (when requested). */
+  readonly xlatedInsns?: Uint8Array;
+  /** The JIT's machine code (when requested). */
+  readonly jitedInsns?: Uint8Array;
+}
+
+/** What getProgramInfo fetches besides the fixed fields. */
+export interface ProgramInfoOptions {
+  /** Fetch the translated instructions (xlatedInsns). */
+  xlated?: boolean;
+  /** Fetch the JITed machine code (jitedInsns). */
+  jited?: boolean;
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD of a program. */
+export function getProgramInfo(fd: number, options: ProgramInfoOptions = {}): ProgramInfo {
+  const first = getInfo(fd, PROG_INFO);
+  const mapIds = new Uint8Array(first.nr_map_ids * 4);
+  const xlated = options.xlated ? new Uint8Array(first.xlated_prog_len) : undefined;
+  const jited = options.jited ? new Uint8Array(first.jited_prog_len) : undefined;
+  let info = first;
+  if (mapIds.byteLength || xlated?.byteLength || jited?.byteLength) {
+    info = getInfo(fd, PROG_INFO, {
+      nr_map_ids: first.nr_map_ids,
+      map_ids: mapIds,
+      ...(xlated ? { xlated_prog_len: xlated.byteLength, xlated_prog_insns: xlated } : {}),
+      ...(jited ? { jited_prog_len: jited.byteLength, jited_prog_insns: jited } : {}),
+    });
+  }
+  const ids = new DataView(mapIds.buffer);
+  return {
+    type: info.type,
+    typeName: programTypeName(info.type),
+    id: info.id,
+    name: info.name,
+    tag: hex(info.tag),
+    jitedSize: first.jited_prog_len,
+    xlatedSize: first.xlated_prog_len,
+    loadTime: info.load_time,
+    createdByUid: info.created_by_uid,
+    mapIds: Array.from({ length: Math.min(first.nr_map_ids, info.nr_map_ids) }, (_, i) =>
+      ids.getUint32(i * 4, true),
+    ),
+    ifindex: info.ifindex,
+    gplCompatible: (info.gpl_compatible & 1) === 1,
+    netnsDev: info.netns_dev,
+    netnsIno: info.netns_ino,
+    btfId: info.btf_id,
+    nrFuncInfo: info.nr_func_info,
+    nrLineInfo: info.nr_line_info,
+    nrJitedKsyms: info.nr_jited_ksyms,
+    runTimeNs: info.run_time_ns,
+    runCount: info.run_cnt,
+    recursionMisses: info.recursion_misses,
+    verifiedInsns: info.verified_insns,
+    attachBtfObjId: info.attach_btf_obj_id,
+    attachBtfId: info.attach_btf_id,
+    ...(xlated ? { xlatedInsns: xlated.subarray(0, Math.min(xlated.byteLength, info.xlated_prog_len)) } : {}),
+    ...(jited ? { jitedInsns: jited.subarray(0, Math.min(jited.byteLength, info.jited_prog_len)) } : {}),
+  };
+}
+
+/** struct bpf_map_info, decoded. */
+export interface MapInfo {
+  readonly type: number;
+  /** libbpf's name of the type ("hash", "percpu_array"). */
+  readonly typeName: string;
+  readonly id: number;
+  readonly name: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly ifindex: number;
+  readonly btfId: number;
+  readonly btfKeyTypeId: number;
+  readonly btfValueTypeId: number;
+  readonly btfVmlinuxValueTypeId: number;
+  readonly btfVmlinuxId: number;
+  readonly netnsDev: bigint;
+  readonly netnsIno: bigint;
+  readonly mapExtra: bigint;
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD of a map. */
+export function getMapInfo(fd: number): MapInfo {
+  const i = getInfo(fd, MAP_INFO);
+  return {
+    type: i.type,
+    typeName: mapTypeName(i.type),
+    id: i.id,
+    name: i.name,
+    keySize: i.key_size,
+    valueSize: i.value_size,
+    maxEntries: i.max_entries,
+    flags: i.map_flags,
+    ifindex: i.ifindex,
+    btfId: i.btf_id,
+    btfKeyTypeId: i.btf_key_type_id,
+    btfValueTypeId: i.btf_value_type_id,
+    btfVmlinuxValueTypeId: i.btf_vmlinux_value_type_id,
+    btfVmlinuxId: i.btf_vmlinux_id,
+    netnsDev: i.netns_dev,
+    netnsIno: i.netns_ino,
+    mapExtra: i.map_extra,
+  };
+}
+
+/** struct bpf_btf_info, decoded. */
+export interface BtfInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  /** vmlinux or a module's BTF (not loaded by a user). */
+  readonly kernelBtf: boolean;
+  /** The raw BTF (when requested). */
+  readonly data?: Uint8Array;
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD of a BTF object; `withData` also fetches its bytes. */
+export function getBtfInfo(fd: number, withData = false): BtfInfo {
+  const first = getInfo(fd, BTF_INFO);
+  const name = new Uint8Array(256);
+  const data = withData ? new Uint8Array(first.btf_size) : undefined;
+  const i = getInfo(fd, BTF_INFO, {
+    name,
+    name_len: name.byteLength,
+    ...(data ? { btf: data, btf_size: data.byteLength } : {}),
+  });
+  const nul = name.indexOf(0);
+  return {
+    id: i.id,
+    name: new TextDecoder().decode(name.subarray(0, nul < 0 ? name.length : nul)),
+    size: first.btf_size,
+    kernelBtf: i.kernel_btf !== 0,
+    ...(data ? { data } : {}),
+  };
+}
+
+/** struct bpf_link_info, decoded: the common head and the fields of the link's kind. */
+export interface LinkInfo {
+  readonly type: number;
+  /** libbpf's name of the link type ("raw_tracepoint", "tcx"). */
+  readonly typeName: string;
+  readonly id: number;
+  readonly progId: number;
+  /** Kind-specific fields, named as in bpf.h without the kind prefix ("tp_name", "ifindex"). */
+  readonly details: Readonly<Record<string, number | bigint | string>>;
+}
+
+/** Per link type: the union member holding its fields, and its name buffer (pointer, length). */
+const LINK_KINDS: Readonly<Record<string, { member: string; name?: readonly [string, string] }>> = {
+  raw_tracepoint: {
+    member: "raw_tracepoint",
+    name: ["raw_tracepoint.tp_name", "raw_tracepoint.tp_name_len"],
+  },
+  tracing: { member: "tracing" },
+  cgroup: { member: "cgroup" },
+  iter: { member: "iter", name: ["iter.target_name", "iter.target_name_len"] },
+  netns: { member: "netns" },
+  xdp: { member: "xdp" },
+  struct_ops: { member: "struct_ops" },
+  netfilter: { member: "netfilter" },
+  kprobe_multi: { member: "kprobe_multi" },
+  uprobe_multi: { member: "uprobe_multi" },
+  perf_event: { member: "perf_event" },
+  tcx: { member: "tcx" },
+  netkit: { member: "netkit" },
+  sockmap: { member: "sockmap" },
+};
+
+/** BPF_OBJ_GET_INFO_BY_FD of a link. */
+export function getLinkInfo(fd: number): LinkInfo {
+  const first = getInfo(fd, LINK_INFO);
+  const typeName = linkTypeName(first.type);
+  const kind = LINK_KINDS[typeName];
+  const nameBuf = new Uint8Array(kind?.name ? 512 : 0);
+  const info = kind?.name ? getInfo(fd, LINK_INFO, { [kind.name[0]]: nameBuf, [kind.name[1]]: 512 }) : first;
+  const details: Record<string, number | bigint | string> = {};
+  if (kind) {
+    for (const [field, value] of Object.entries(info as Record<string, number | bigint | string>)) {
+      if (!field.startsWith(`${kind.member}.`)) continue;
+      const short = field.slice(kind.member.length + 1);
+      // Pointers we did not fill are meaningless to callers.
+      if (
+        typeof value === "bigint" &&
+        LINK_INFO.fields[field as keyof typeof LINK_INFO.fields].kind === "ptr"
+      ) {
+        continue;
+      }
+      details[short] = value;
+    }
+    if (kind.name) {
+      const nul = nameBuf.indexOf(0);
+      details[kind.name[0].slice(kind.member.length + 1)] = new TextDecoder().decode(
+        nameBuf.subarray(0, nul < 0 ? nameBuf.length : nul),
+      );
+    }
+    if (typeof details.attach_type === "number")
+      details.attach_type_name = attachTypeName(details.attach_type);
+  }
+  return { type: first.type, typeName, id: first.id, progId: first.prog_id, details };
+}
