@@ -4,7 +4,7 @@
 //
 //   node bpf/tools/check-in-kernel.mjs [--print] [substring ...]
 //
-// --print also shows the actual values (to fill in the manifest). Each object is loaded with
+// --load-all also loads the objects without testRun entries. --print also shows the actual values (to fill in the manifest). Each object is loaded with
 // `bpftool prog loadall` under a unique /sys/fs/bpf/tsbpf_corpus_<pid>_<n> directory that is
 // removed afterwards, also on failure. Objects marked "kernelLoad": false are skipped.
 import { spawnSync } from "node:child_process";
@@ -25,6 +25,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const manifest = JSON.parse(readFileSync(join(ROOT, "bpf", "corpus.json"), "utf8"));
 const args = process.argv.slice(2);
 const print = args.includes("--print");
+const loadAll = args.includes("--load-all");
 const filters = args.filter((a) => !a.startsWith("--"));
 const scratch = mkdtempSync(join(tmpdir(), "tsbpf-corpus-"));
 let seq = 0;
@@ -125,7 +126,7 @@ function runProgram(obj, prog, dir) {
 
 for (const obj of manifest.objects) {
   const runnable = obj.programs.filter((p) => p.testRun);
-  if (runnable.length === 0 || obj.kernelLoad === false) continue;
+  if ((runnable.length === 0 && !loadAll) || obj.kernelLoad === false) continue;
   if (filters.length && !filters.some((f) => obj.object.includes(f))) continue;
   const dir = `/sys/fs/bpf/tsbpf_corpus_${process.pid}_${seq++}`;
   try {
@@ -134,6 +135,7 @@ for (const obj of manifest.objects) {
     if (obj.loadType) load.push("type", obj.loadType);
     load.push("pinmaps", join(dir, "maps"));
     bpftool(load);
+    if (runnable.length === 0) console.log(`ok   ${obj.object} loaded (no testRun)`);
     for (const prog of runnable) {
       seq++;
       let problems;
