@@ -20,3 +20,13 @@ export {
   type EncodableType,
   type EncodeBtfOptions,
 } from "./encode.js";
+export {
+  parseBtfExt,
+  CoreReloKind,
+  CORE_RELO_KIND_NAMES,
+  type BtfExt,
+  type CoreRelo,
+  type FuncInfo,
+  type LineInfo,
+  type ParseBtfExtOptions,
+} from "./ext.js";
