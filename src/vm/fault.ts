@@ -1,7 +1,6 @@
 import { TsbpfError } from "../errors.js";
 import type { Instruction } from "../isa/instruction.js";
-import { lddwValue } from "../isa/instruction.js";
-import { AtomicOp, Class, LDDW, Mode, Size } from "../isa/opcodes.js";
+import { disassembleInstruction } from "../isa/disasm/conformance.js";
 
 /** Why a running program was stopped. */
 export type FaultKind =
@@ -28,53 +27,17 @@ export type FaultKind =
   /** LD_ABS / LD_IND in a run that was given no packet */
   | "no-packet";
 
-/** Mnemonic of a load/store size. */
-const SIZE_SUFFIX: Record<number, string> = { [Size.B]: "b", [Size.H]: "h", [Size.W]: "w", [Size.DW]: "dw" };
-
-const ATOMIC_NAMES: Record<number, string> = {
-  [AtomicOp.ADD]: "add",
-  [AtomicOp.OR]: "or",
-  [AtomicOp.AND]: "and",
-  [AtomicOp.XOR]: "xor",
-  [AtomicOp.ADD | AtomicOp.FETCH]: "fetch_add",
-  [AtomicOp.OR | AtomicOp.FETCH]: "fetch_or",
-  [AtomicOp.AND | AtomicOp.FETCH]: "fetch_and",
-  [AtomicOp.XOR | AtomicOp.FETCH]: "fetch_xor",
-  [AtomicOp.XCHG]: "xchg",
-  [AtomicOp.CMPXCHG]: "cmpxchg",
-  [AtomicOp.LOAD_ACQ]: "load_acquire",
-  [AtomicOp.STORE_REL]: "store_release",
-};
-
-const memOperand = (reg: number, off: number): string => `[r${reg}${off < 0 ? "-" : "+"}${Math.abs(off)}]`;
-
 /**
- * A plain one-line rendering of an instruction for fault messages: memory instructions in the
- * usual `ldxw r0, [r1+8]` form, the others as their opcode and fields.
+ * A one-line rendering of an instruction for fault messages (`ldxw r0, [r1+600]`): the
+ * conformance-dialect disassembly without its `%` register prefixes, or the raw fields.
  */
 export function describeInstruction(insn: Instruction): string {
-  const cls = insn.code & 0x07;
-  const mode = insn.code & 0xe0;
-  const size = SIZE_SUFFIX[insn.code & 0x18] ?? "?";
-  if (insn.code === LDDW) {
-    const pseudo = insn.src !== 0 ? ` (pseudo src ${insn.src})` : "";
-    return `lddw r${insn.dst}, 0x${lddwValue(insn).toString(16)}${pseudo}`;
+  try {
+    return disassembleInstruction(insn).replace(/%r/g, "r");
+  } catch {
+    const hex = insn.code.toString(16).padStart(2, "0");
+    return `opcode 0x${hex} dst=r${insn.dst} src=r${insn.src} off=${insn.off} imm=${insn.imm}`;
   }
-  if (cls === Class.LDX && (mode === Mode.MEM || mode === Mode.MEMSX))
-    return `ldx${mode === Mode.MEMSX ? "s" : ""}${size} r${insn.dst}, ${memOperand(insn.src, insn.off)}`;
-  if (cls === Class.ST && mode === Mode.MEM)
-    return `st${size} ${memOperand(insn.dst, insn.off)}, ${insn.imm}`;
-  if (cls === Class.STX && mode === Mode.MEM)
-    return `stx${size} ${memOperand(insn.dst, insn.off)}, r${insn.src}`;
-  if (cls === Class.STX && mode === Mode.ATOMIC) {
-    const op = ATOMIC_NAMES[insn.imm] ?? `atomic(0x${insn.imm.toString(16)})`;
-    if (insn.imm === AtomicOp.LOAD_ACQ) return `${op}${size} r${insn.dst}, ${memOperand(insn.src, insn.off)}`;
-    return `lock ${op}${size === "w" ? "32" : ""} ${memOperand(insn.dst, insn.off)}, r${insn.src}`;
-  }
-  if (cls === Class.LD && (mode === Mode.ABS || mode === Mode.IND))
-    return mode === Mode.ABS ? `ldabs${size} ${insn.imm}` : `ldind${size} r${insn.src}, ${insn.imm}`;
-  const hex = insn.code.toString(16).padStart(2, "0");
-  return `opcode 0x${hex} dst=r${insn.dst} src=r${insn.src} off=${insn.off} imm=${insn.imm}`;
 }
 
 /** Hex rendering of an unsigned 64-bit address. */
@@ -115,7 +78,7 @@ export class MemoryAccessError extends TsbpfError {
   ): string {
     const what = `${access} of ${length} byte${length === 1 ? "" : "s"} at ${hexAddress(address)}`;
     if (kind === "unmapped" || !region)
-      return `${what}: ${address === 0n ? "null pointer" : "address not mapped to any region"}`;
+      return `${what}: ${address < 0x100000000n ? "null pointer (no region below 0x100000000)" : "address not mapped to any region"}`;
     if (kind === "read-only") return `${what} in read-only ${describeRegion(region)}`;
     return `${what} out of bounds of ${describeRegion(region)}`;
   }

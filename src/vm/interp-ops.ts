@@ -105,7 +105,11 @@ export function divmod32(a: number, b: number, signed: boolean, mod: boolean): n
   return (mod ? ua % ub : Math.floor(ua / ub)) | 0;
 }
 
-/** Build the fault for an access of `size` bytes at reg + off that failed its bounds check. */
+/**
+ * Build the fault for an access of `size` bytes at (hi:lo) + off that failed its bounds check.
+ * The region is the one the base pointer points into, so `[r1-4]` with r1 at a region's start is
+ * "out of bounds of" that region rather than an unmapped address.
+ */
 export function memoryFault(
   memory: Memory,
   prog: LoadedProgram,
@@ -117,13 +121,13 @@ export function memoryFault(
   write: boolean,
 ): VmFault {
   const address = BigInt.asUintN(64, pairToBigInt(lo, hi) + BigInt(off));
-  const region = memory.regionAt(address);
+  const id = hi >>> 0;
+  const region = id < memory._regions.length ? (memory._regions[id] ?? undefined) : undefined;
   let kind: "out-of-bounds" | "unmapped" | "read-only";
   if (!region) kind = "unmapped";
   else {
-    const start = Number(address & 0xffffffffn);
-    const inBounds = address >> 32n === region.base >> 32n && start + size <= region.length;
-    kind = inBounds && write && !region.writable ? "read-only" : "out-of-bounds";
+    const o = (lo >>> 0) + off;
+    kind = o >= 0 && o + size <= region.length && write && !region.writable ? "read-only" : "out-of-bounds";
   }
   const detail = MemoryAccessError.explain(kind, write ? "write" : "read", address, size, region);
   return new VmFault(kind, pc, prog.instructionAt[pc], detail, {
