@@ -86,7 +86,8 @@ class RunState implements HelperCall {
   readonly mayGoto = new Int32Array(MAX_CALL_FRAMES);
   mayGotoBudget = DEFAULT_MAY_GOTO_BUDGET;
   readonly stackIds = new Int32Array(MAX_CALL_FRAMES);
-  readonly stacks: (Region | undefined)[] = new Array<Region | undefined>(MAX_CALL_FRAMES).fill(undefined);
+  /** Which set of stack frames of the memory this run uses (see Memory.stackFrame). */
+  stackSet = 0;
   prog: LoadedProgram;
   memory: Memory;
   packet: Region | undefined = undefined;
@@ -108,12 +109,8 @@ class RunState implements HelperCall {
 
   /** Enter call frame `depth`: fresh zeroed stack, r10 at its end. */
   enterFrame(depth: number): void {
-    let region = this.stacks[depth];
-    if (region === undefined || this.memory._regions[region.id] !== region) {
-      region = this.memory.stackFrame(depth);
-      this.stacks[depth] = region;
-      this.stackIds[depth] = region.id;
-    }
+    const region = this.memory.stackFrame(depth, this.stackSet);
+    this.stackIds[depth] = region.id;
     region.bytes.fill(0);
     this.lo[10] = STACK_SIZE;
     this.hi[10] = region.id;
@@ -164,6 +161,7 @@ class RunState implements HelperCall {
       c.packet = this.packet;
       c.env = this.env;
       c.root = this.root;
+      c.stackSet = this.stackSet;
       c.mayGotoBudget = this.mayGotoBudget;
       c.lo.fill(0);
       c.hi.fill(0);
@@ -220,6 +218,7 @@ export class Interpreter {
       if (this.state === null) this.state = st;
     }
     st.busy = true;
+    st.stackSet = memory._activeRuns++;
     try {
       st.prog = this.loaded;
       st.memory = memory;
@@ -255,6 +254,7 @@ export class Interpreter {
       return { r0, instructions: st.count };
     } finally {
       st.busy = false;
+      memory._activeRuns--;
     }
   }
 }

@@ -73,7 +73,9 @@ export class Memory {
   readonly _writeLengths: number[] = [-1];
   /** @internal */ readonly _regions: (Region | null)[] = [null];
   private readonly free: number[] = [];
-  private readonly stacks: Region[] = [];
+  private readonly stacks: Region[][] = [];
+  /** @internal runs currently using this memory: a nested run gets its own set of stack frames */
+  _activeRuns = 0;
 
   /** Map a region and return it; its base address is `region.base`. */
   addRegion(spec: RegionSpec): Region {
@@ -123,13 +125,16 @@ export class Memory {
 
   /**
    * The 512-byte stack region of call frame `depth` (created on first use, reused by later runs).
-   * The frame pointer r10 of that frame is `region.base + 512`.
+   * The frame pointer r10 of that frame is `region.base + 512`. `set` > 0 are the frames of runs
+   * nested in a running one (a helper running a program on the same memory).
    */
-  stackFrame(depth: number): Region {
-    let r = this.stacks[depth];
-    if (!r) {
-      r = this.addRegion({ kind: "stack", name: `stack[${depth}]`, length: STACK_SIZE });
-      this.stacks[depth] = r;
+  stackFrame(depth: number, set = 0): Region {
+    const frames = (this.stacks[set] ??= []);
+    let r = frames[depth];
+    if (!r || this._regions[r.id] !== r) {
+      const name = set === 0 ? `stack[${depth}]` : `stack#${set}[${depth}]`;
+      r = this.addRegion({ kind: "stack", name, length: STACK_SIZE });
+      frames[depth] = r;
     }
     return r;
   }

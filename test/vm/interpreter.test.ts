@@ -600,14 +600,20 @@ test("trace reports each instruction with the registers it changed", () => {
   assert.equal(faultOf("L:\nja L", { trace: () => {}, budget: 10 }).kind, "budget");
 });
 
-test("runs are independent and reentrant", () => {
-  let inner: Interpreter | undefined;
-  const helpers = new HelperRegistry().register(1, "nested", () => inner!.run({ registers: { r1: 5n } }).r0);
-  inner = new Interpreter(asm("mov %r0, %r1\nadd %r0, 1\nexit"));
+test("runs are reentrant: a nested run on the same memory gets its own stack frames", () => {
+  const mem = new Memory();
+  let nested = false;
+  const helpers = new HelperRegistry().register(1, "nested", () => {
+    if (nested) return 1;
+    nested = true;
+    return outer.run({ memory: mem }).r0;
+  });
   const outer = new Interpreter(asm("stdw [%r10-8], 3\ncall 1\nldxdw %r1, [%r10-8]\nadd %r0, %r1\nexit"), {
     helpers,
   });
-  assert.equal(outer.run().r0, 9n);
-  assert.equal(outer.run().r0, 9n);
+  // nested: 1 + 3; outer: 4 + 3 (its stack slot survived the nested run)
+  assert.equal(outer.run({ memory: mem }).r0, 7n);
+  nested = true;
+  assert.equal(outer.run({ memory: mem }).r0, 4n);
   assert.throws(() => outer.run({ registers: { r10: 1n } as never }), TsbpfError);
 });
