@@ -102,12 +102,13 @@ export class SyscallError extends TsbpfError {
   constructor(
     readonly call: string,
     readonly errno: number,
-    options: { context?: string; hint?: string; cause?: unknown } = {},
+    options: { context?: string; hint?: string; message?: string; cause?: unknown } = {},
   ) {
     const [name, description] = describeErrno(errno);
     const hint = options.hint ?? hintFor(name, call);
     super(
-      `${options.context ? `${options.context}: ` : ""}${call} failed: ${name} (${description})${hint ? `: ${hint}` : ""}`,
+      options.message ??
+        `${options.context ? `${options.context}: ` : ""}${call} failed: ${name} (${description})${hint ? `: ${hint}` : ""}`,
       { cause: options.cause },
     );
     this.errnoName = name;
@@ -249,8 +250,8 @@ export class VerifierError extends SyscallError {
       ? ` [${details.omittedLines} more log line(s)${options.truncated ? ", log truncated" : ""}]`
       : "";
     super("BPF_PROG_LOAD", errno, {
-      context: `load program '${programName}'`,
-      hint: `verifier: ${summary}${omitted}`,
+      message: `load program '${programName}': verifier rejected it (${describeErrno(errno)[0]}): ${summary}${omitted}`,
+      hint: summary,
       cause: options.cause,
     });
     this.summary = summary;
