@@ -31,3 +31,4 @@ export {
   type Operand,
   type JumpTarget,
 } from "./builder.js";
+export * from "./llvm/index.js";
