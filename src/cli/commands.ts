@@ -6,4 +6,5 @@ import type { Command } from "./command.js";
  */
 export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
   // verbs are added here, one line each, in the order `tsbpf -h` lists them
+  asm: { summary: "assemble to raw bytecode", load: async () => (await import("./commands/asm.js")).default },
 };
