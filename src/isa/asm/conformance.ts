@@ -392,6 +392,8 @@ export function assembleConformance(text: string, file?: string): Instruction[] 
         p.fail("'lock' needs an operation: lock [fetch] add|or|and|xor|xchg|cmpxchg[32] [%dst+off], %src");
       p.fail(`unknown mnemonic '${mnemonic}'`);
     }
+    if (mnemonic === "call" && operands.length === 1 && LABEL.test(operands[0]!))
+      p.fail(`invalid helper id '${operands[0]}' (a BPF-to-BPF call is written 'call local ${operands[0]}')`);
     if (mnemonic === "call" && operands.length === 2)
       p.fail(`unknown call kind '${operands[0]}' (expected helper, local, runtime or kfunc)`);
     const [min, max] = form.arity;
