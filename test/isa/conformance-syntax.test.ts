@@ -242,7 +242,7 @@ test("bad input is a ParseError naming file, line and reason", () => {
   assertParseError("movsx3232 %r0, %r1", 1, /unknown mnemonic/);
   assertParseError("ldabsdw 4", 1, /unknown mnemonic 'ldabsdw'/);
   assertParseError("call bogus 1", 1, /unknown call kind 'bogus'/);
-  assertParseError("call func1", 1, /write 'call local func1'/);
+  assertParseError("call func1", 1, /is written 'call local func1'/);
   const far = ["ja far", ...Array<string>(32768).fill("exit"), "far: exit"].join("\n");
   assertParseError(far, 1, /out of the 16-bit offset range/);
 });
