@@ -124,10 +124,56 @@ function runProgram(obj, prog, dir) {
   return problems;
 }
 
-for (const obj of manifest.objects) {
-  const runnable = obj.programs.filter((p) => p.testRun);
-  if ((runnable.length === 0 && !loadAll) || obj.kernelLoad === false) continue;
-  if (filters.length && !filters.some((f) => obj.object.includes(f))) continue;
+/** Frames of a classic little-endian pcap file. */
+function pcapFrames(buf) {
+  const frames = [];
+  for (let off = 24; off + 16 <= buf.length;) {
+    const len = buf.readUInt32LE(off + 8);
+    frames.push(buf.subarray(off + 16, off + 16 + len));
+    off += 16 + len;
+  }
+  return frames;
+}
+
+/** Runs every frame of prog.pcapRun through the program; checks per-frame retvals and final maps. */
+function runPcap(prog, dir) {
+  const t = prog.pcapRun;
+  const problems = [];
+  const retvals = pcapFrames(bytesOf(t.file)).map((frame, i) => {
+    const f = join(scratch, `frame-${seq}-${i}.bin`);
+    writeFileSync(f, frame);
+    const out = bpftool([
+      "prog",
+      "run",
+      "pinned",
+      join(dir, "progs", prog.name),
+      "data_in",
+      f,
+      "repeat",
+      "1",
+    ]);
+    return Number(/Return value: (\d+)/.exec(out)?.[1]);
+  });
+  if (JSON.stringify(retvals) !== JSON.stringify(t.retvals))
+    problems.push(`pcap retvals ${retvals} != ${t.retvals}`);
+  for (const [name, entries] of Object.entries(t.maps ?? {})) {
+    const got = dumpMap(mapPin(join(dir, "maps"), name));
+    for (const { key, value } of entries)
+      if (got[key] !== value) problems.push(`${name}[${key}] = ${got[key] ?? "missing"} != ${value}`);
+  }
+  if (print) console.log(`    actual pcap retvals: ${retvals}`);
+  return problems;
+}
+
+function report(label, problems) {
+  failures += problems.length ? 1 : 0;
+  console.log(
+    `${problems.length ? "FAIL" : "ok  "} ${label}${problems.length ? ": " + problems.join("; ") : ""}`,
+  );
+}
+
+/** Loads obj under a fresh bpffs directory, runs fn(dir), removes the directory even on failure. */
+function withLoaded(obj, fn) {
   const dir = `/sys/fs/bpf/tsbpf_corpus_${process.pid}_${seq++}`;
   try {
     mkdirSync(dir);
@@ -135,26 +181,43 @@ for (const obj of manifest.objects) {
     if (obj.loadType) load.push("type", obj.loadType);
     load.push("pinmaps", join(dir, "maps"));
     bpftool(load);
-    if (runnable.length === 0) console.log(`ok   ${obj.object} loaded (no testRun)`);
-    for (const prog of runnable) {
-      seq++;
-      let problems;
-      try {
-        problems = runProgram(obj, prog, dir);
-      } catch (e) {
-        problems = [e.message];
-      }
-      failures += problems.length ? 1 : 0;
-      console.log(
-        `${problems.length ? "FAIL" : "ok  "} ${obj.object} ${prog.name}${problems.length ? ": " + problems.join("; ") : ""}`,
-      );
-    }
+    fn(dir);
   } catch (e) {
-    failures++;
-    console.log(`FAIL ${obj.object}: ${e.message}`);
+    report(obj.object, [e.message]);
   } finally {
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const attempt = (fn) => {
+  try {
+    return fn();
+  } catch (e) {
+    return [e.message];
+  }
+};
+
+for (const obj of manifest.objects) {
+  const runnable = obj.programs.filter((p) => p.testRun);
+  if ((runnable.length === 0 && !loadAll) || obj.kernelLoad === false) continue;
+  if (filters.length && !filters.some((f) => obj.object.includes(f))) continue;
+  withLoaded(obj, (dir) => {
+    if (runnable.length === 0) report(`${obj.object} loaded (no testRun)`, []);
+    for (const prog of runnable) {
+      seq++;
+      report(
+        `${obj.object} ${prog.name}`,
+        attempt(() => runProgram(obj, prog, dir)),
+      );
+    }
+  });
+  for (const prog of obj.programs.filter((p) => p.pcapRun))
+    withLoaded(obj, (dir) =>
+      report(
+        `${obj.object} ${prog.name} pcap`,
+        attempt(() => runPcap(prog, dir)),
+      ),
+    );
 }
 rmSync(scratch, { recursive: true, force: true });
 process.exit(failures ? 1 : 0);
