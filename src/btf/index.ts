@@ -30,3 +30,4 @@ export {
   type LineInfo,
   type ParseBtfExtOptions,
 } from "./ext.js";
+export { dumpC, type DumpCOptions } from "./dump-c.js";
