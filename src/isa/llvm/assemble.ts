@@ -352,8 +352,7 @@ function cmpxchg(m: RegExpExecArray, type: string, at: number): Draft {
   return atomic(type, m[at]!, m[at + 1]!, m[at + 2]!, AtomicOp.CMPXCHG, reg(m[at + 5], m[at + 6]));
 }
 
-const FIELD_NAMES = ["code", "dst", "src", "off", "imm", "imm2"] as const;
-type FieldName = (typeof FIELD_NAMES)[number];
+type FieldName = "code" | "dst" | "src" | "off" | "imm" | "imm2";
 const FIELD_RANGE: Readonly<Record<FieldName, readonly [number, number]>> = {
   code: [0, 0xff],
   dst: [0, 15],
@@ -442,11 +441,15 @@ export function assembleLlvm(text: string, file?: string): Instruction[] {
       const kernelOpcode = KERNEL_OPCODE.exec(body);
       if (kernelOpcode) body = body.slice(kernelOpcode[0].length);
       let draft: Draft;
-      if (body === "<unknown>") {
-        if (!fields || fields.code === undefined) fail("<unknown> needs its fields (; code=0x.. dst=.. ...)");
+      if (isComplete(fields)) {
+        // Every field is given: the text (`<unknown>`, the kernel's `BUG_ldx_51`) only informs.
         draft = insn(0);
-      } else draft = parseStatement(body);
-      if (kernelOpcode) draft = reconcileKernelOpcode(draft, parseInt(kernelOpcode[1]!, 16));
+      } else {
+        if (body === "<unknown>")
+          fail("<unknown> needs all its fields (; code=0x.. dst=.. src=.. off=.. imm=..)");
+        draft = parseStatement(body);
+        if (kernelOpcode) draft = reconcileKernelOpcode(draft, parseInt(kernelOpcode[1]!, 16));
+      }
       if (fields) draft = { ...draft, ...fields };
       if (draft.code === LDDW) draft = { ...draft, imm2: draft.imm2 ?? 0 };
       else delete draft.imm2;
@@ -475,6 +478,18 @@ export function assembleLlvm(text: string, file?: string): Instruction[] {
     slot = next;
   }
   return out;
+}
+
+function isComplete(fields: Partial<Record<FieldName, number>> | undefined): boolean {
+  return (
+    fields !== undefined &&
+    fields.code !== undefined &&
+    fields.dst !== undefined &&
+    fields.src !== undefined &&
+    fields.off !== undefined &&
+    fields.imm !== undefined &&
+    (fields.code !== LDDW || fields.imm2 !== undefined)
+  );
 }
 
 function defineLabel(labels: Map<string, number>, name: string, slot: number): void {
