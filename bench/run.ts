@@ -1,0 +1,37 @@
+import type { BenchSuite } from "./harness.js";
+import { interpreterSuite } from "./interpreter.js";
+
+/**
+ * `npm run bench`: every benchmark suite, printed as tables. Numbers only, never pass/fail.
+ * A new benchmark is a new file exporting a BenchSuite, added to SUITES.
+ */
+const SUITES: readonly BenchSuite[] = [interpreterSuite];
+
+/** Peers measured on this machine (see /work/shared/bench/README.md), xorshift64 loop. */
+const PEERS = [
+  ["uBPF interpreter (C)", 5.6],
+  ["uBPF x86-64 JIT", 0.18],
+  ["Linux kernel JIT (BPF_PROG_TEST_RUN)", 0.18],
+] as const;
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+
+console.log(`tsbpf benchmarks — node ${process.version}, ${new Date().toISOString()}\n`);
+for (const suite of SUITES) {
+  console.log(suite.title);
+  const rows = suite.run();
+  const w = Math.max(40, ...rows.map((r) => r.name.length)) + 2;
+  console.log(
+    `  ${pad("benchmark", w)}${lpad("ns/unit", 10)}  ${pad("unit", 6)}${lpad("units/call", 12)}  note`,
+  );
+  for (const r of rows)
+    console.log(
+      `  ${pad(r.name, w)}${lpad(r.ns.toFixed(2), 10)}  ${pad(r.unit, 6)}${lpad(String(r.perCall), 12)}  ${r.note ?? ""}`,
+    );
+  if (suite.title.startsWith("interpreter")) {
+    console.log("  peers on the xorshift64 loop (same machine, /work/shared/bench/README.md):");
+    for (const [name, ns] of PEERS) console.log(`  ${pad(`  ${name}`, w)}${lpad(ns.toFixed(2), 10)}  insn`);
+  }
+  console.log();
+}
