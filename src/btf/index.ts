@@ -31,3 +31,4 @@ export {
   type ParseBtfExtOptions,
 } from "./ext.js";
 export { dumpC, type DumpCOptions } from "./dump-c.js";
+export { loadKernelBtf, loadModuleBtf, KERNEL_BTF_DIR, KERNEL_BTF_PATH } from "./kernel.js";

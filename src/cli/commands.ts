@@ -7,4 +7,13 @@ import type { Command } from "./command.js";
 export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
   // verbs are added here, one line each, in the order `tsbpf -h` lists them
   asm: { summary: "assemble to raw bytecode", load: async () => (await import("./commands/asm.js")).default },
+  exec: {
+    summary: "run bytecode or assembly in the interpreter (--trace to step)",
+    load: async () => (await import("./commands/exec.js")).default,
+  },
+  conformance: {
+    summary: "run the BPF conformance suite, or act as its plugin",
+    load: async () => (await import("./commands/conformance.js")).default,
+  },
+  btf: { summary: "dump BTF as C or bpftool's raw text", load: async () => (await import("./commands/btf.js")).default },
 };
