@@ -1,5 +1,6 @@
 // BPF_MAP_TYPE_LRU_HASH: inserting 8 keys into a 4-entry LRU map evicts old ones but never fails;
-// returns 1 when the most recent key is present and the map never rejected an insert.
+// returns 1 when the most recent key is present, the map never rejected an insert, and
+// bpf_map_delete_elem then removes it.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -23,7 +24,10 @@ int lru_hash_evict(void *ctx)
 	}
 	k = 7;
 	found = bpf_map_lookup_elem(&recent, &k);
-	return found && *found == 70;
+	if (!found || *found != 70)
+		return 0;
+	k = 6;
+	return bpf_map_delete_elem(&recent, &k) == 0 && !bpf_map_lookup_elem(&recent, &k);
 }
 
 char LICENSE[] SEC("license") = "GPL";
