@@ -467,14 +467,32 @@ function execute(st: RunState): boolean {
         break;
       }
       case 0x2f: {
+        const d = (w >> 8) & 15;
         const s = (w >>> 12) & 15;
-        mul64(lo, hi, (w >> 8) & 15, lo[s]!, hi[s]!);
+        if (hi[d] === 0 && hi[s] === 0) {
+          // fast path: the product of two values below 2^32 is exact in a double when below 2^53
+          const p = (lo[d]! >>> 0) * (lo[s]! >>> 0);
+          if (p <= 9007199254740991) {
+            lo[d] = p | 0;
+            hi[d] = (p / 4294967296) | 0;
+            break;
+          }
+        }
+        mul64(lo, hi, d, lo[s]!, hi[s]!);
         break;
       }
       case 0x3f:
       case 0x9f: {
+        const d = (w >> 8) & 15;
         const s = (w >>> 12) & 15;
-        divmod64(lo, hi, (w >> 8) & 15, lo[s]!, hi[s]!, code[b + 1] === 1, (w & 0xf0) === 0x90);
+        const bl = lo[s]!;
+        if (hi[d] === 0 && hi[s] === 0 && bl !== 0 && code[b + 1] === 0) {
+          // fast path: unsigned, both below 2^32
+          const a = lo[d]! >>> 0;
+          lo[d] = (w & 0xf0) === 0x90 ? a % (bl >>> 0) : (a / (bl >>> 0)) >>> 0;
+          break;
+        }
+        divmod64(lo, hi, d, bl, hi[s]!, code[b + 1] === 1, (w & 0xf0) === 0x90);
         break;
       }
       case 0x4f: {
