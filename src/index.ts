@@ -1,3 +1,4 @@
 export * from "./errors.js";
 export * as isa from "./isa/index.js";
 export * as elf from "./elf/index.js";
+export * as vm from "./vm/index.js";
