@@ -7,6 +7,14 @@ import type { Command } from "./command.js";
 export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
   // verbs are added here, one line each, in the order `tsbpf -h` lists them
   asm: { summary: "assemble to raw bytecode", load: async () => (await import("./commands/asm.js")).default },
+  prog: {
+    summary: "list and show programs loaded in the kernel",
+    load: async () => (await import("./commands/prog.js")).default,
+  },
+  map: {
+    summary: "list, show, dump and edit maps in the kernel",
+    load: async () => (await import("./commands/map.js")).default,
+  },
   exec: {
     summary: "run bytecode or assembly in the interpreter (--trace to step)",
     load: async () => (await import("./commands/exec.js")).default,

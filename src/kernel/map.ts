@@ -12,6 +12,7 @@ import {
   mapDeleteElem,
   mapFreeze,
   mapGetFdById,
+  mapGetNextId,
   mapGetNextKey,
   mapLookupAndDeleteBatch,
   mapLookupAndDeleteElem,
@@ -137,6 +138,37 @@ export class KernelMap {
   /** Opens the map with this id (BPF_MAP_GET_FD_BY_ID). */
   static fromId(id: number, openFlags = 0): KernelMap {
     return KernelMap.fromFd(mapGetFdById(id, openFlags));
+  }
+
+  /** Ids of every map in the kernel, in increasing order (BPF_MAP_GET_NEXT_ID). */
+  static *ids(): Generator<number> {
+    for (let id = mapGetNextId(0); id !== undefined; id = mapGetNextId(id)) yield id;
+  }
+
+  /**
+   * Opens the one map named `name`; TsbpfError when none or several have that name (names
+   * are not unique: open those by id).
+   */
+  static fromName(name: string): KernelMap {
+    const found: number[] = [];
+    for (const id of KernelMap.ids()) {
+      let fd: number;
+      try {
+        fd = mapGetFdById(id);
+      } catch (e) {
+        if (e instanceof SyscallError && e.errno === 2) continue; // gone meanwhile
+        throw e;
+      }
+      try {
+        if (getMapInfo(fd).name === name) found.push(id);
+      } finally {
+        closeFd(fd);
+      }
+    }
+    if (found.length === 0) throw new TsbpfError(`no map is named '${name}'`);
+    if (found.length > 1)
+      throw new TsbpfError(`${found.length} maps are named '${name}' (ids ${found.join(", ")}): use an id`);
+    return KernelMap.fromId(found[0]!);
   }
 
   /** Opens the map pinned at `path` (BPF_OBJ_GET). */

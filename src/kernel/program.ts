@@ -17,6 +17,7 @@ import {
   parseAttachType,
   parseProgramType,
   progGetFdById,
+  progGetNextId,
   progLoadRaw,
   type Encodable,
   type ProgramInfo,
@@ -235,6 +236,37 @@ export class KernelProgram {
   /** Opens the program with this id (BPF_PROG_GET_FD_BY_ID). */
   static fromId(id: number): KernelProgram {
     return KernelProgram.fromFd(progGetFdById(id));
+  }
+
+  /** Ids of every program in the kernel, in increasing order (BPF_PROG_GET_NEXT_ID). */
+  static *ids(): Generator<number> {
+    for (let id = progGetNextId(0); id !== undefined; id = progGetNextId(id)) yield id;
+  }
+
+  /** Opens the one program named `name`; TsbpfError when none or several have that name. */
+  static fromName(name: string): KernelProgram {
+    const found: number[] = [];
+    for (const id of KernelProgram.ids()) {
+      let fd: number;
+      try {
+        fd = progGetFdById(id);
+      } catch (e) {
+        if (e instanceof SyscallError && e.errno === 2) continue; // gone meanwhile
+        throw e;
+      }
+      try {
+        if (getProgramInfo(fd).name === name) found.push(id);
+      } finally {
+        closeFd(fd);
+      }
+    }
+    if (found.length === 0) throw new TsbpfError(`no program is named '${name}'`);
+    if (found.length > 1) {
+      throw new TsbpfError(
+        `${found.length} programs are named '${name}' (ids ${found.join(", ")}): use an id`,
+      );
+    }
+    return KernelProgram.fromId(found[0]!);
   }
 
   /** Opens the program pinned at `path` (BPF_OBJ_GET). */

@@ -11,6 +11,7 @@ export * from "./infos.js";
 export * from "./bpf.js";
 export * from "./constants.js";
 export * from "./info.js";
+export * from "./fdinfo.js";
 export * from "./layout.js";
 export * from "./syscalls.js";
 export { libcSyscalls } from "./libc.js";
