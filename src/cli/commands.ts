@@ -7,6 +7,10 @@ import type { Command } from "./command.js";
 export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
   // verbs are added here, one line each, in the order `tsbpf -h` lists them
   asm: { summary: "assemble to raw bytecode", load: async () => (await import("./commands/asm.js")).default },
+  disasm: {
+    summary: "disassemble bytecode or ELF objects",
+    load: async () => (await import("./commands/disasm.js")).default,
+  },
   prog: {
     summary: "list and show programs loaded in the kernel",
     load: async () => (await import("./commands/prog.js")).default,
@@ -23,5 +27,8 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "run the BPF conformance suite, or act as its plugin",
     load: async () => (await import("./commands/conformance.js")).default,
   },
-  btf: { summary: "dump BTF as C or bpftool's raw text", load: async () => (await import("./commands/btf.js")).default },
+  btf: {
+    summary: "dump BTF as C or bpftool's raw text",
+    load: async () => (await import("./commands/btf.js")).default,
+  },
 };

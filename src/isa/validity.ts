@@ -142,7 +142,7 @@ function fieldProblem(name: string, rule: FieldRule, value: number): string | un
   if (rule === "any") return undefined;
   if (rule === "zero") return value === 0 ? undefined : `reserved field ${name} must be 0 (is ${value})`;
   if (rule === "reg") return value <= R10 ? undefined : `invalid register r${value} in ${name}`;
-  return rule.includes(value) ? undefined : `invalid ${name} ${value}`;
+  return rule.includes(value) ? undefined : `${name} must be one of ${rule.join(", ")} (is ${value})`;
 }
 
 /**
