@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
@@ -10,7 +10,11 @@ import { ElfFile } from "../../src/elf/index.js";
 import { encode } from "../../src/isa/codec.js";
 import { assembleLlvm } from "../../src/isa/llvm/index.js";
 
-const SHARED = process.env.TSBPF_SHARED ?? new URL("../../../shared", import.meta.url).pathname;
+// The repository root, whether this runs from test/ (tsx) or dist/test/ (compiled).
+const REPO = ["../..", "../../.."]
+  .map((up) => new URL(up, import.meta.url).pathname)
+  .find((dir) => existsSync(join(dir, "package.json")))!;
+const SHARED = process.env.TSBPF_SHARED ?? join(REPO, "../shared");
 const BENCH = join(SHARED, "bench");
 const OBJECTS = readdirSync(BENCH)
   .filter((n) => n.endsWith(".bpf.o"))

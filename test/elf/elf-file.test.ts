@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { FormatError } from "../../src/errors.js";
@@ -17,7 +17,11 @@ import {
   STT_OBJECT,
 } from "../../src/elf/index.js";
 
-const SHARED = process.env.TSBPF_SHARED ?? new URL("../../../shared", import.meta.url).pathname;
+// The repository root, whether this runs from test/ (tsx) or dist/test/ (compiled).
+const REPO = ["../..", "../../.."]
+  .map((up) => new URL(up, import.meta.url).pathname)
+  .find((dir) => existsSync(join(dir, "package.json")))!;
+const SHARED = process.env.TSBPF_SHARED ?? join(REPO, "../shared");
 const BENCH = join(SHARED, "bench");
 const objects = readdirSync(BENCH)
   .filter((n) => n.endsWith(".bpf.o"))

@@ -11,10 +11,11 @@ import type { Instruction } from "../../src/isa/instruction.js";
 import { checkInstruction } from "../../src/isa/validity.js";
 import { assembleLlvm, disassembleLlvm, formatInstruction } from "../../src/isa/llvm/index.js";
 
-const SHARED = process.env.TSBPF_SHARED ?? new URL("../../../shared", import.meta.url).pathname;
+// The repository root, whether this runs from test/ (tsx) or dist/test/ (compiled).
 const REPO = ["../..", "../../.."]
   .map((up) => new URL(up, import.meta.url).pathname)
-  .find((dir) => existsSync(join(dir, "package.json")) && existsSync(join(dir, "src")))!;
+  .find((dir) => existsSync(join(dir, "package.json")))!;
+const SHARED = process.env.TSBPF_SHARED ?? join(REPO, "../shared");
 
 function have(tool: string): boolean {
   try {
