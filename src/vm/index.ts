@@ -8,7 +8,7 @@ export {
   type RunResult,
   type RegisterValues,
 } from "./interpreter.js";
-export { FUNCTION_POINTER_TAG, type PseudoResolver } from "./interp-load.js";
+export { FUNCTION_POINTER_TAG, type PseudoResolver, type KfuncResolver } from "./interp-load.js";
 export { Memory, Region, type RegionKind, type RegionSpec } from "./memory.js";
 export {
   VmFault,

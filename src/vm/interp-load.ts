@@ -48,6 +48,15 @@ export interface Trap {
 /** Resolves lddw pseudo sources (map fds, map values, BTF ids…) to 64-bit values. */
 export type PseudoResolver = (insn: Instruction, index: number) => bigint | undefined;
 
+/**
+ * Resolves a kfunc call (`call` with src 2) at instruction `index` to an implementation, called
+ * like a helper (its `call.id` is the instruction's imm). Undefined refuses the program at load.
+ */
+export type KfuncResolver = (
+  insn: Instruction,
+  index: number,
+) => { readonly name: string; readonly fn: HelperFunction } | undefined;
+
 export interface LoadedProgram {
   readonly name: string | undefined;
   readonly code: Int32Array;
@@ -83,6 +92,7 @@ export function loadProgram(
   registry: HelperRegistry,
   resolvePseudo: PseudoResolver | undefined,
   name: string | undefined,
+  resolveKfunc?: KfuncResolver,
 ): LoadedProgram {
   if (program.length === 0) throw new ProgramLoadError("empty program", undefined, name);
   // Slot index of every instruction.
@@ -148,11 +158,16 @@ export function loadProgram(
           w0 = OP_CALL_LOCAL;
           w1 = target(at, insn.imm, "call");
         } else if (insn.src === PseudoCall.KFUNC) {
-          throw new ProgramLoadError(
-            `kfunc call (BTF id ${insn.imm}) not supported by the interpreter`,
-            at,
-            name,
-          );
+          const kfunc = resolveKfunc?.(insn, i);
+          if (!kfunc)
+            throw new ProgramLoadError(
+              `kfunc call (BTF id ${insn.imm}) not supported by the interpreter`,
+              at,
+              name,
+            );
+          w3 = helpers.length;
+          helpers.push(kfunc.fn);
+          helperIds.push(insn.imm);
         } else {
           const entry = registry.get(insn.imm);
           if (!entry) throw new ProgramLoadError(`unknown helper id ${insn.imm}`, at, name);

@@ -3,7 +3,13 @@ import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 import type { HelperArg, HelperCall } from "./helper-registry.js";
 import { HelperRegistry } from "./helper-registry.js";
-import { FUNCTION_POINTER_TAG, loadProgram, type LoadedProgram, type PseudoResolver } from "./interp-load.js";
+import {
+  FUNCTION_POINTER_TAG,
+  loadProgram,
+  type KfuncResolver,
+  type LoadedProgram,
+  type PseudoResolver,
+} from "./interp-load.js";
 import {
   atomic,
   divmod32,
@@ -37,6 +43,8 @@ export interface InterpreterOptions {
   readonly resolvePseudo?: PseudoResolver;
   /** may_goto budget per frame (default 8M, the kernel's BPF_MAX_LOOPS). */
   readonly mayGotoBudget?: number;
+  /** Resolves kfunc calls (src 2); without it (or when it returns undefined) they are refused at load. */
+  readonly resolveKfunc?: KfuncResolver;
 }
 
 /** Initial values of r0-r9 (unsigned or signed, taken modulo 2^64); unset registers are 0. */
@@ -206,7 +214,13 @@ export class Interpreter {
     this.budget = checkBudget(options.budget ?? DEFAULT_BUDGET);
     this.helpers = options.helpers ?? new HelperRegistry();
     this.mayGotoBudget = options.mayGotoBudget ?? DEFAULT_MAY_GOTO_BUDGET;
-    this.loaded = loadProgram(program, this.helpers, options.resolvePseudo, options.name);
+    this.loaded = loadProgram(
+      program,
+      this.helpers,
+      options.resolvePseudo,
+      options.name,
+      options.resolveKfunc,
+    );
   }
 
   /** Run the program once. Throws VmFault. */
