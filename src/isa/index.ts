@@ -12,7 +12,6 @@ export {
   formatImm,
   type DisassembleOptions,
 } from "./disasm/conformance.js";
-// Builder registers are Register objects; this R10 (a Register) shadows the numeric R10 of opcodes.js.
 export {
   ProgramBuilder,
   BuildError,

@@ -142,8 +142,8 @@ export const MODE_MASK = 0xe0;
 /** Opcode of the 16-byte load of a 64-bit immediate (lddw). */
 export const LDDW = Class.LD | Mode.IMM | Size.DW; // 0x18
 
-/** Frame pointer register (read only). */
-export const R10 = 10;
+/** Register number of the frame pointer r10 (read only). */
+export const FRAME_POINTER = 10;
 /** Number of registers. */
 export const REGISTER_COUNT = 11;
 /** Bytes of stack per frame. */

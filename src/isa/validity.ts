@@ -8,7 +8,7 @@ import {
   Mode,
   PseudoCall,
   PseudoLd,
-  R10,
+  FRAME_POINTER,
   Size,
   Source,
 } from "./opcodes.js";
@@ -141,7 +141,7 @@ export const OPCODE_RULES: readonly (OpcodeRule | undefined)[] = buildRules();
 function fieldProblem(name: string, rule: FieldRule, value: number): string | undefined {
   if (rule === "any") return undefined;
   if (rule === "zero") return value === 0 ? undefined : `reserved field ${name} must be 0 (is ${value})`;
-  if (rule === "reg") return value <= R10 ? undefined : `invalid register r${value} in ${name}`;
+  if (rule === "reg") return value <= FRAME_POINTER ? undefined : `invalid register r${value} in ${name}`;
   return rule.includes(value) ? undefined : `${name} must be one of ${rule.join(", ")} (is ${value})`;
 }
 

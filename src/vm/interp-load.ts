@@ -9,7 +9,7 @@ import {
   Mode,
   PseudoCall,
   PseudoLd,
-  R10,
+  FRAME_POINTER,
   Source,
 } from "../isa/opcodes.js";
 import { checkInstruction } from "../isa/validity.js";
@@ -214,7 +214,7 @@ export function loadProgram(
     if (insn.code !== LDDW || insn.src === PseudoLd.IMM64) code[base + 2] = insn.imm;
     code[base + 3] = w3;
     if (insn.code === LDDW) trap(at + 1, "fell-off-end", "jump into the middle of an lddw");
-    if (writesRegister(insn, R10))
+    if (writesRegister(insn, FRAME_POINTER))
       trap(at, "read-only-register", "write to r10, the read-only frame pointer");
   }
   trap(slots, "fell-off-end", "execution ran past the last instruction (no exit)");
