@@ -88,8 +88,8 @@ export class Btf implements TypeResolver {
   /** Byte offset of each own type's record in `bytes`, indexed by id - firstId. */
   private readonly offsets: Uint32Array;
   private readonly cache: (BtfType | undefined)[];
-  /** name -> id, or ids when several types share the name. */
-  private readonly names = new Map<string, number | number[]>();
+  /** Name index: a chained hash table over the names' bytes (no strings are built while parsing). */
+  private readonly nameIndex: NameIndex;
 
   constructor(bytes: Uint8Array, options: ParseBtfOptions = {}) {
     const file = options.file;
@@ -152,8 +152,7 @@ export class Btf implements TypeResolver {
     // First pass: record offsets, check each record fits, index names.
     let offsets = new Uint32Array(Math.min(Math.ceil(h.typeLen / BTF_TYPE_LEN), BTF_MAX_TYPE + 1));
     let n = 0;
-    const names = this.names;
-    const strings = this.strings;
+    const strLen = this.strings.length;
     for (let off = typeStart; off < typeEnd;) {
       if (off + BTF_TYPE_LEN > typeEnd) throw new FormatError("truncated type record", file, off);
       const info = this.u32(off + 4);
@@ -172,32 +171,43 @@ export class Btf implements TypeResolver {
       }
       if (this.firstId + n > BTF_MAX_TYPE)
         throw new FormatError(`more than ${BTF_MAX_TYPE} types`, file, off);
-      offsets[n] = off;
       const nameOff = this.u32(off);
-      if (nameOff !== 0) {
-        let name: string;
-        try {
-          name = strings.get(nameOff);
-        } catch {
-          throw new FormatError(
-            `name offset ${nameOff} of type id ${this.firstId + n} out of range`,
-            file,
-            off,
-          );
-        }
-        const id = this.firstId + n;
-        const prev = names.get(name);
-        if (prev === undefined) names.set(name, id);
-        else if (typeof prev === "number") names.set(name, [prev, id]);
-        else prev.push(id);
+      if (nameOff >= strLen && nameOff !== 0) {
+        throw new FormatError(
+          `name offset ${nameOff} of type id ${this.firstId + n} out of range`,
+          file,
+          off,
+        );
       }
-      n++;
+      offsets[n++] = off;
       off += size;
     }
     if (n < offsets.length) offsets = offsets.slice(0, n);
     this.offsets = offsets;
     this.count = this.firstId + n;
     this.cache = new Array<BtfType | undefined>(n);
+    this.nameIndex = new NameIndex(n);
+    for (let i = 0; i < n; i++) {
+      const nameOff = this.u32(offsets[i]!);
+      if (nameOff !== 0) this.nameIndex.add(i, this.hashAt(nameOff));
+    }
+  }
+
+  /** FNV-1a of the NUL-terminated bytes at a string offset (the offset was checked). */
+  private hashAt(nameOff: number): number {
+    const { bytes, at } = this.strings.locate(nameOff)!;
+    let h = 0x811c9dc5;
+    for (let i = at; bytes[i] !== 0; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
+    return h >>> 0;
+  }
+
+  /** True when the string at `nameOff` is exactly `name` (UTF-8 bytes). */
+  private nameEquals(nameOff: number, name: Uint8Array): boolean {
+    const loc = this.strings.locate(nameOff);
+    if (!loc) return false;
+    const { bytes, at } = loc;
+    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
+    return bytes[at + name.length] === 0;
   }
 
   private u32(off: number): number {
@@ -231,8 +241,18 @@ export class Btf implements TypeResolver {
 
   /** Ids of all types with this name (base types first for split BTF). */
   idsByName(name: string): number[] {
-    const own = this.names.get(name);
-    const ids = own === undefined ? [] : typeof own === "number" ? [own] : own.slice();
+    const ids: number[] = [];
+    if (name !== "") {
+      const key = UTF8.encode(name);
+      if (!key.includes(0)) {
+        let h = 0x811c9dc5;
+        for (const b of key) h = Math.imul(h ^ b, 16777619);
+        for (let i = this.nameIndex.first(h >>> 0); i >= 0; i = this.nameIndex.next(i)) {
+          if (this.nameEquals(this.u32(this.offsets[i]!), key)) ids.push(this.firstId + i);
+        }
+        ids.sort((a, b) => a - b);
+      }
+    }
     return this.base ? [...this.base.idsByName(name), ...ids] : ids;
   }
 
@@ -427,4 +447,32 @@ function members(r: RawRecord): Member[] {
     );
   }
   return out;
+}
+
+const UTF8 = new TextEncoder();
+
+/** Chained hash table in typed arrays: bucket heads and a next link per type index. */
+class NameIndex {
+  private readonly heads: Int32Array;
+  private readonly links: Int32Array;
+  private readonly mask: number;
+  constructor(n: number) {
+    let size = 16;
+    while (size < n * 2) size *= 2;
+    this.mask = size - 1;
+    this.heads = new Int32Array(size).fill(-1);
+    this.links = new Int32Array(n).fill(-1);
+  }
+  add(index: number, hash: number): void {
+    const b = hash & this.mask;
+    this.links[index] = this.heads[b]!;
+    this.heads[b] = index;
+  }
+  /** First type index in the bucket of `hash` (-1 if none); callers compare names. */
+  first(hash: number): number {
+    return this.heads[hash & this.mask]!;
+  }
+  next(index: number): number {
+    return this.links[index]!;
+  }
 }

@@ -27,6 +27,14 @@ export class StringTable {
     return (this.base?.length ?? 0) + this.bytes.length;
   }
 
+  /** The bytes holding the string at `offset` and its index in them (for hashing without decoding). */
+  locate(offset: number): { bytes: Uint8Array; at: number } | undefined {
+    const baseLen = this.base?.length ?? 0;
+    if (offset < baseLen) return this.base!.locate(offset);
+    const local = offset - baseLen;
+    return local < this.bytes.length ? { bytes: this.bytes, at: local } : undefined;
+  }
+
   /** The string at `offset`; throws FormatError if the offset is outside the table. */
   get(offset: number): string {
     if (offset === 0) return "";
