@@ -94,3 +94,27 @@ test("raw dump of the kernel BTF matches bpftool", { skip: noVmlinux }, (t) => {
   }
   assert.ok(dumpRaw(parseBtf(vmlinux())) === theirs, "raw dump differs from bpftool's");
 });
+
+test("name index: exact matches only, non-ASCII names, duplicates in id order", async () => {
+  const { encodeBtf } = await import("../../src/btf/index.js");
+  const btf = parseBtf(
+    encodeBtf([
+      { kind: "int", name: "int", size: 4, encoding: 1, bitOffset: 0, bits: 32 },
+      { kind: "typedef", name: "café_t", targetId: 1 },
+      {
+        kind: "struct",
+        name: "café_t",
+        size: 4,
+        members: [{ name: "ü", typeId: 1, bitOffset: 0, bitfieldSize: 0 }],
+      },
+      { kind: "typedef", name: "caf", targetId: 1 },
+    ]),
+  );
+  assert.deepEqual(btf.idsByName("café_t"), [2, 3]);
+  assert.equal(btf.typeByName("café_t", "struct")?.id, 3);
+  assert.equal(btf.typeByName("café_t", "struct")?.members[0]?.name, "ü");
+  assert.deepEqual(btf.idsByName("caf"), [4]);
+  assert.deepEqual(btf.idsByName("café"), []);
+  assert.deepEqual(btf.idsByName(""), []);
+  assert.deepEqual(btf.idsByName("a\0b"), []);
+});
