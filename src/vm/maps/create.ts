@@ -1,0 +1,38 @@
+/**
+ * createVmMap: the map kinds of the VM, as a table from map type to constructor.
+ */
+import { NotSupportedError } from "../../errors.js";
+import { MapType, mapTypeName } from "../../object/types.js";
+import type { Memory } from "../memory.js";
+import { ArrayMap } from "./array.js";
+import { defaultCpuCount } from "./cpus.js";
+import { HashMap } from "./hash.js";
+import type { BaseMap, VmMap, VmMapOptions, VmMapSpec } from "./map.js";
+import { decodeBtfValue } from "../../btf/value.js";
+
+type Constructor = (spec: VmMapSpec, memory: Memory, options: VmMapOptions) => BaseMap;
+
+/** Map type -> how to make one. */
+export const MAP_KINDS: ReadonlyMap<MapType, Constructor> = new Map<MapType, Constructor>([
+  [MapType.ARRAY, (s, m, o) => new ArrayMap(s, m, o, false)],
+  [MapType.PERCPU_ARRAY, (s, m, o) => new ArrayMap(s, m, o, true)],
+  [MapType.HASH, (s, m, o) => new HashMap(s, m, o, { perCpu: false, lru: false })],
+  [MapType.PERCPU_HASH, (s, m, o) => new HashMap(s, m, o, { perCpu: true, lru: false })],
+  [MapType.LRU_HASH, (s, m, o) => new HashMap(s, m, o, { perCpu: false, lru: true })],
+  [MapType.LRU_PERCPU_HASH, (s, m, o) => new HashMap(s, m, o, { perCpu: true, lru: true })],
+]);
+
+export type CreateVmMapOptions = Partial<VmMapOptions>;
+
+/**
+ * Create a map of the VM in `memory` (its values and handle are regions of it). Throws MapError
+ * for a spec the kernel would refuse (with its errno), NotSupportedError for map types the VM
+ * does not have. `cpus` defaults to the host's possible CPU count.
+ */
+export function createVmMap(spec: VmMapSpec, memory: Memory, options: CreateVmMapOptions = {}): VmMap {
+  const make = MAP_KINDS.get(spec.type);
+  if (!make) throw new NotSupportedError(`${mapTypeName(spec.type)} maps in the VM`, `map '${spec.name}'`);
+  const map = make(spec, memory, { ...options, cpus: options.cpus ?? defaultCpuCount() });
+  map.btfDecoder = decodeBtfValue;
+  return map;
+}
