@@ -32,3 +32,4 @@ export {
 } from "./ext.js";
 export { dumpC, type DumpCOptions } from "./dump-c.js";
 export { loadKernelBtf, loadModuleBtf, KERNEL_BTF_DIR, KERNEL_BTF_PATH } from "./kernel.js";
+export * from "./core/index.js";
