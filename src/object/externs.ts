@@ -4,7 +4,7 @@
  * caller's kernel configuration; and `extern ... __ksym` kernel functions and variables, which
  * a backend resolves.
  */
-import type { Btf, BtfType } from "../btf/index.js";
+import type { BtfType } from "../btf/index.js";
 import { alignof, resolveTypedefs, sizeof, skipModifiers } from "../btf/index.js";
 import type { ElfSymbol } from "../elf/index.js";
 import { SHN_UNDEF, STB_WEAK } from "../elf/index.js";
@@ -34,6 +34,9 @@ export interface Externs {
   /** Extern symbol name -> what it is. */
   readonly byName: ReadonlyMap<string, { kconfig?: KconfigExtern; ksym?: KsymExtern }>;
 }
+
+/** Far more than any kernel configuration needs; guards against absurd BTF array sizes. */
+const MAX_KCONFIG_BYTES = 1 << 20;
 
 interface KcfgLayout {
   name: string;
@@ -102,6 +105,8 @@ export function collectExterns(
     offset += l.size;
   }
   let data: Uint8Array | undefined;
+  if (offset > MAX_KCONFIG_BYTES)
+    throw objectError(ctx, `.kconfig externs need ${offset} bytes (more than ${MAX_KCONFIG_BYTES})`);
   if (layouts.length > 0) {
     data = new Uint8Array(offset);
     const values = typeof kconfig === "function" ? kconfig() : (kconfig ?? {});
@@ -202,9 +207,4 @@ function writeKcfg(ctx: LoadContext, l: KcfgLayout, value: KconfigValue, out: Ui
   if (!fits) fail(`value ${n} does not fit in ${l.size} bytes`);
   const u = BigInt.asUintN(Number(bits), n);
   for (let i = 0; i < l.size; i++) out[i] = Number((u >> BigInt(8 * i)) & 0xffn);
-}
-
-/** Whether the object's BTF knows `name` as a kfunc (FUNC in .ksyms). */
-export function isKfunc(btf: Btf | undefined, name: string): boolean {
-  return datasecOf(btf, ".ksyms")?.vars.some((v) => v.type.kind === "func" && v.type.name === name) ?? false;
 }

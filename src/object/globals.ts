@@ -5,13 +5,15 @@
  */
 import type { ElfSection } from "../elf/index.js";
 import { SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STB_LOCAL, STT_OBJECT } from "../elf/index.js";
-import { datasecOf, type LoadContext } from "./context.js";
+import { datasecOf, sectionError, type LoadContext } from "./context.js";
 import { newMap, type MutableMap } from "./maps.js";
 import type { GlobalSpec, GlobalVariable } from "./spec.js";
 import { MapFlag, MapType } from "./types.js";
 
 /** BPF_OBJ_NAME_LEN - 1: the longest name the kernel keeps. */
 const MAX_NAME = 15;
+/** The kernel's value_size is a u32. */
+const MAX_VALUE_SIZE = 0xffffffff;
 
 /** libbpf's internal_map_name: object-name prefix for .data/.rodata/.bss/.kconfig, none for custom ".x.y". */
 export function internalMapName(objectName: string, section: string): string {
@@ -47,6 +49,13 @@ export function collectGlobals(ctx: LoadContext): CollectedGlobals {
   for (const s of ctx.elf.sections) {
     const kind = dataSectionKind(s);
     if (!kind) continue;
+    if (s.size > MAX_VALUE_SIZE)
+      throw sectionError(
+        ctx,
+        s,
+        0,
+        `global data section of ${s.size} bytes is larger than a map value can be`,
+      );
     const datasec = datasecOf(ctx.btf, s.name);
     const btfVars = new Map<string, { typeId: number; linkage: "static" | "global" | "extern" }>();
     for (const vsi of datasec?.vars ?? []) {
@@ -74,7 +83,8 @@ export function collectGlobals(ctx: LoadContext): CollectedGlobals {
       valueSize: s.size,
       maxEntries: 1,
       flags: (readonly ? MapFlag.RDONLY_PROG : 0) | (mmapable ? MapFlag.MMAPABLE : 0),
-      contents: kind === "bss" ? new Uint8Array(s.size) : s.data.slice(),
+      // .bss starts as zeros: no bytes to carry (it may be large).
+      contents: kind === "bss" ? undefined : s.data.slice(),
       frozen: readonly,
       btfValueTypeId: datasec?.id ?? 0,
       section: s.name,

@@ -42,10 +42,11 @@ export interface CollectedMaps {
 export function newMap(
   fields: Partial<MutableMap> & Pick<MapSpec, "name" | "type" | "section" | "source">,
 ): MutableMap {
+  const { name, type, ...rest } = fields;
   return {
-    name: fields.name,
-    type: fields.type,
-    typeName: mapTypeName(fields.type),
+    name,
+    type,
+    typeName: mapTypeName(type),
     keySize: 0,
     valueSize: 0,
     maxEntries: 0,
@@ -59,7 +60,7 @@ export function newMap(
     frozen: false,
     btfKeyTypeId: 0,
     btfValueTypeId: 0,
-    ...fields,
+    ...rest,
   };
 }
 

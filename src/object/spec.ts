@@ -123,7 +123,10 @@ export interface MapSpec {
   readonly innerMap: MapSpec | undefined;
   /** Initial elements of prog arrays and map-in-maps (`.values = {...}`, iproute2 inner_idx). */
   readonly initialValues: readonly InitialValue[];
-  /** Initial bytes of the single value of a global data map (.data, .rodata, .kconfig); undefined elsewhere. */
+  /**
+   * Initial bytes of the single value of a global data map (.data, .rodata, .kconfig); undefined
+   * for other maps and for .bss, whose value starts as valueSize zero bytes.
+   */
   readonly contents: Uint8Array | undefined;
   /** Freeze after filling (read-only for userspace too): .rodata and .kconfig. */
   readonly frozen: boolean;
