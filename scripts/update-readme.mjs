@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Refreshes the command outputs pasted in README.md: every `<!-- $ CMD -->` line is followed by a
+// fenced block that this script replaces with `$ CMD` and what CMD really printed (stdout+stderr).
+// `tsbpf` in CMD runs this checkout's bin/tsbpf.js. Run after `npm run build`, as root for the
+// kernel verbs: `node scripts/update-readme.mjs`.
+import { readFileSync, writeFileSync } from "node:fs";
+import { execSync } from "node:child_process";
+
+const root = new URL("..", import.meta.url).pathname;
+const readme = `${root}README.md`;
+const lines = readFileSync(readme, "utf8").split("\n");
+const out = [];
+for (let i = 0; i < lines.length; i++) {
+  const line = lines[i];
+  out.push(line);
+  const m = /^<!-- \$ (.*) -->$/.exec(line);
+  if (!m) continue;
+  const cmd = m[1];
+  const shell = cmd.replace(/(^|[|;&]\s*)tsbpf /g, `$1node ${root}bin/tsbpf.js `);
+  let text;
+  try {
+    text = execSync(`${shell} 2>&1`, { cwd: root, encoding: "utf8", shell: "/bin/bash", timeout: 120_000 });
+  } catch (e) {
+    text = `${e.stdout ?? ""}`;
+  }
+  // skip the old fenced block
+  if (lines[i + 1]?.startsWith("```")) {
+    i += 2;
+    while (i < lines.length && !lines[i].startsWith("```")) i++;
+  }
+  out.push("```", `$ ${cmd}`, ...text.replace(/\s+$/, "").split("\n"), "```");
+  console.error(`ran: ${cmd}`);
+}
+writeFileSync(readme, out.join("\n"));

@@ -1,0 +1,14 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { repoRoot } from "./helpers/shared.js";
+
+// The README's API snippets come from examples/: run them so they cannot go stale.
+test("examples/add42: the guide's program built with the builder returns 142", () => {
+  const r = spawnSync(process.execPath, [join(repoRoot, "dist", "examples", "add42.js")], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "r0 = *(u32 *)(r1 + 0x0)\nw0 += 0x2a\nexit\nr0 = 142\n");
+});
