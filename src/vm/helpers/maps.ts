@@ -10,6 +10,9 @@ import type { HelperArg, HelperCall, HelperFunction, HelperRegistry } from "../h
 import { Errno } from "../maps/constants.js";
 import type { MapTable, VmMap } from "../maps/map.js";
 import { hexAddress } from "../fault.js";
+import { PERF_EVENT_HELPERS } from "./perf-event.js";
+import { RINGBUF_HELPERS } from "./ringbuf.js";
+import { TAIL_CALL_HELPERS } from "./tail-call.js";
 
 /** What the map helpers need from a run's env. */
 export interface MapHelperEnv {
@@ -141,4 +144,7 @@ export function registerMapHelpers(registry: HelperRegistry, envOf: MapEnvAccess
 /** Every helper table of this area (ring buffer, perf event and tail call helpers have their own files). */
 function* ALL_HELPERS(): Iterable<[string, Maker]> {
   yield* MAP_HELPERS;
+  yield* RINGBUF_HELPERS;
+  yield* PERF_EVENT_HELPERS;
+  yield* TAIL_CALL_HELPERS;
 }

@@ -7,6 +7,13 @@ import type { Memory } from "../memory.js";
 import { ArrayMap } from "./array.js";
 import { defaultCpuCount } from "./cpus.js";
 import { HashMap } from "./hash.js";
+import { BloomFilterMap } from "./bloom-filter.js";
+import { LpmTrieMap } from "./lpm-trie.js";
+import { MapInMap } from "./map-in-map.js";
+import { PerfEventArrayMap } from "./perf-event-array.js";
+import { ProgArrayMap } from "./prog-array.js";
+import { QueueStackMap } from "./queue-stack.js";
+import { RingbufMap } from "./ringbuf.js";
 import type { BaseMap, VmMap, VmMapOptions, VmMapSpec } from "./map.js";
 import { decodeBtfValue } from "../../btf/value.js";
 
@@ -20,6 +27,15 @@ export const MAP_KINDS: ReadonlyMap<MapType, Constructor> = new Map<MapType, Con
   [MapType.PERCPU_HASH, (s, m, o) => new HashMap(s, m, o, { perCpu: true, lru: false })],
   [MapType.LRU_HASH, (s, m, o) => new HashMap(s, m, o, { perCpu: false, lru: true })],
   [MapType.LRU_PERCPU_HASH, (s, m, o) => new HashMap(s, m, o, { perCpu: true, lru: true })],
+  [MapType.LPM_TRIE, (s, m, o) => new LpmTrieMap(s, m, o)],
+  [MapType.PROG_ARRAY, (s, m, o) => new ProgArrayMap(s, m, o)],
+  [MapType.ARRAY_OF_MAPS, (s, m, o) => new MapInMap(s, m, o, true)],
+  [MapType.HASH_OF_MAPS, (s, m, o) => new MapInMap(s, m, o, false)],
+  [MapType.RINGBUF, (s, m, o) => new RingbufMap(s, m, o)],
+  [MapType.PERF_EVENT_ARRAY, (s, m, o) => new PerfEventArrayMap(s, m, o)],
+  [MapType.QUEUE, (s, m, o) => new QueueStackMap(s, m, o, false)],
+  [MapType.STACK, (s, m, o) => new QueueStackMap(s, m, o, true)],
+  [MapType.BLOOM_FILTER, (s, m, o) => new BloomFilterMap(s, m, o)],
 ]);
 
 export type CreateVmMapOptions = Partial<VmMapOptions>;

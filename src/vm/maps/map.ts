@@ -98,6 +98,8 @@ export interface VmMap {
   readonly perCpu: boolean;
   /** Address of the map's handle region: the value of `lddw rX, map`. */
   readonly handle: bigint;
+  /** The map's id in its memory (its handle's region id): `handle === BigInt(id) << 32n`. */
+  readonly id: number;
   readonly frozen: boolean;
 
   // ---- host face (throws MapError) ----
@@ -277,6 +279,9 @@ export abstract class BaseMap implements VmMap {
 
   get handle(): bigint {
     return this.handleRegion.base;
+  }
+  get id(): number {
+    return this.handleRegion.id;
   }
   get frozen(): boolean {
     return this.#frozen;
