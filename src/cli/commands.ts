@@ -31,5 +31,8 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "dump BTF as C or bpftool's raw text",
     load: async () => (await import("./commands/btf.js")).default,
   },
-  object: { summary: "show the programs, maps and globals of an eBPF object file", load: async () => (await import("./commands/object.js")).default },
+  object: {
+    summary: "show the programs, maps and globals of an eBPF object file",
+    load: async () => (await import("./commands/object.js")).default,
+  },
 };
