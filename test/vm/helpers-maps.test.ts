@@ -175,3 +175,21 @@ test("for_each_map_elem: callback(map, key, value, ctx), stops on 1, returns ele
     .exit();
   assert.equal(BigInt.asIntN(64, run(s, bad)), -BigInt(Errno.EINVAL));
 });
+
+test("map-in-map from a program: outer lookup gives the inner handle, used for an inner lookup", () => {
+  const s = setup();
+  const inner = { name: "inner", type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 4 };
+  const outer = createVmMap(
+    { name: "outer", type: MapType.ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 2, innerMap: inner },
+    s.memory,
+    { cpus: 1 },
+  );
+  const a = createVmMap(inner, s.memory, { cpus: 1 });
+  a.update(u32(3), u64(333n));
+  outer.update(u32(1), u32(a.id));
+  const b = new ProgramBuilder().lddw(R1, outer.handle);
+  keyOnStack(b, 1).call(id("bpf_map_lookup_elem")).jeq(R0, 0, "miss").mov(R1, R0);
+  keyOnStack(b, 3).call(id("bpf_map_lookup_elem")).jeq(R0, 0, "miss").ldx(Size.DW, R0, R0, 0).exit();
+  b.label("miss").mov(R0, 0).exit();
+  assert.equal(run(s, b), 333n);
+});

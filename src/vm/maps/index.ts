@@ -27,3 +27,4 @@ export { PerfEventArrayMap, DEFAULT_PERF_BUFFER_BYTES, type PerfRecord } from ".
 export { QueueStackMap } from "./queue-stack.js";
 export { BloomFilterMap, DEFAULT_BLOOM_HASH_FUNCS } from "./bloom-filter.js";
 export { jhash, jhash2 } from "./jhash.js";
+export { PinNamespace, PinError } from "./pin.js";
