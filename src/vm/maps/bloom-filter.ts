@@ -69,7 +69,8 @@ export class BloomFilterMap extends BaseMap {
     }
     return 0;
   }
-  override popElem(): number {
+  override popElem(out: Uint8Array): number {
+    void out;
     return -Errno.EOPNOTSUPP;
   }
   override updateElem(key: Uint8Array, value: Uint8Array, flags: number): number {
