@@ -87,11 +87,11 @@ export function matchSpec(local: CoreSpec, targetBtf: Btf, targetId: number): Sp
       local.kind === CoreReloKind.TypeMatches
         ? typesMatch(localRoot, targetRoot)
         : typesAreCompatible(localRoot, targetRoot);
-    return ok
-      ? { ok, spec }
-      : miss(
-          `${describeType(targetRoot)} ${local.kind === CoreReloKind.TypeMatches ? "does not match" : "is incompatible with"} local ${describeType(localRoot)}`,
-        );
+    if (ok) return { ok, spec };
+    const verb = local.kind === CoreReloKind.TypeMatches ? "does not match" : "is incompatible with";
+    return miss(
+      `${describeType(targetRoot)} ${verb} local ${describeType(localRoot)}${mismatchDetail(local.kind, localRoot, targetRoot)}`,
+    );
   }
 
   const first = local.accessors[0]!;
@@ -137,4 +137,26 @@ export function matchSpec(local: CoreSpec, targetBtf: Btf, targetId: number): Sp
     spec.bitOffset += acc.index * sizeOfType(targetType) * 8;
   }
   return { ok: true, spec };
+}
+
+/** For TYPE_MATCHES of two structs or unions: the innermost local member without a match. */
+function mismatchDetail(kind: CoreReloKind, local: BtfType, target: BtfType): string {
+  if (kind !== CoreReloKind.TypeMatches) return "";
+  const found = firstMismatch(local, target, "", 0);
+  return found ? `: ${found}` : "";
+}
+
+function firstMismatch(local: BtfType, target: BtfType, path: string, depth: number): string | undefined {
+  const l = resolveTypedefs(local);
+  const t = resolveTypedefs(target);
+  if (depth > 8 || !isComposite(l) || !isComposite(t) || l.kind !== t.kind) return undefined;
+  for (const lm of l.members) {
+    const name = `${path}${lm.name || "<anon>"}`;
+    const same = t.members.filter((tm) => essentialName(tm.name) === essentialName(lm.name));
+    if (same.length === 0) return `no member '${name}'`;
+    if (same.some((tm) => typesMatch(lm.type, tm.type, false, 31))) continue;
+    const inner = firstMismatch(lm.type, same[0]!.type, `${name}.`, depth + 1);
+    return inner ?? `member '${name}' is ${describeType(same[0]!.type)}, locally ${describeType(lm.type)}`;
+  }
+  return undefined;
 }
