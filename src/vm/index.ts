@@ -27,3 +27,4 @@ export {
   type HelperFunction,
 } from "./helper-registry.js";
 export type { TraceEvent, TraceFunction, RegisterChange } from "./trace.js";
+export * from "./maps/index.js";
