@@ -49,6 +49,18 @@ export interface ElfSymbol {
   readonly sectionIndex: number;
 }
 
+/** One program header (segment) of an executable or shared object. */
+export interface ElfSegment {
+  /** PT_* (PT_LOAD = 1) */
+  readonly type: number;
+  /** PF_* (PF_X = 1, PF_W = 2, PF_R = 4) */
+  readonly flags: number;
+  readonly offset: number;
+  readonly vaddr: number;
+  readonly filesz: number;
+  readonly memsz: number;
+}
+
 /** One relocation entry (REL or RELA) applying to a section. */
 export interface ElfRelocation {
   /** Byte offset inside the section the relocation applies to. */
@@ -215,6 +227,42 @@ export class ElfFile {
     for (const s of this.sections) if (s.name && !this.byName.has(s.name)) this.byName.set(s.name, s);
     const symtab = this.sections.find((s) => s.type === SHT_SYMTAB);
     this.symbols = symtab ? this.readSymbols(symtab) : [];
+  }
+
+  private segmentCache: ElfSegment[] | undefined;
+  private dynsymCache: ElfSymbol[] | undefined;
+
+  /** The program headers (segments) of an executable or shared object; empty for objects. */
+  get segments(): readonly ElfSegment[] {
+    if (this.segmentCache) return this.segmentCache;
+    const r = this.reader;
+    const phoff = r.u64(32, "program header offset");
+    const phentsize = r.u16(54);
+    const phnum = r.u16(56);
+    const out: ElfSegment[] = [];
+    if (phoff !== 0 && phnum !== 0) {
+      if (phentsize < 56) r.fail(`program header size ${phentsize} is smaller than 56`, 54);
+      r.need(phoff, phnum * phentsize, "program header table");
+      for (let i = 0; i < phnum; i++) {
+        const at = phoff + i * phentsize;
+        out.push({
+          type: r.u32(at),
+          flags: r.u32(at + 4),
+          offset: r.u64(at + 8, "segment offset"),
+          vaddr: r.u64(at + 16, "segment address"),
+          filesz: r.u64(at + 32, "segment file size"),
+          memsz: r.u64(at + 40, "segment memory size"),
+        });
+      }
+    }
+    return (this.segmentCache = out);
+  }
+
+  /** The entries of the SHT_DYNSYM section (a shared object's exported symbols); empty when none. */
+  get dynamicSymbols(): readonly ElfSymbol[] {
+    if (this.dynsymCache) return this.dynsymCache;
+    const dynsym = this.sections.find((s) => s.type === 11 /* SHT_DYNSYM */);
+    return (this.dynsymCache = dynsym ? this.readSymbols(dynsym) : []);
   }
 
   /** Parse ELF bytes; `file` only names the input in error messages. */

@@ -1,2 +1,2 @@
 export * from "./constants.js";
-export { ElfFile, type ElfSection, type ElfSymbol, type ElfRelocation } from "./elf-file.js";
+export { ElfFile, type ElfSection, type ElfSymbol, type ElfRelocation, type ElfSegment } from "./elf-file.js";

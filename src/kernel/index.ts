@@ -4,4 +4,8 @@ export * from "./map.js";
 export * from "./program.js";
 export * from "./test-run.js";
 export * from "./bpffs.js";
+export * from "./object/index.js";
 export * as sys from "./sys/index.js";
+export * as links from "./links/index.js";
+export * as uprobe from "./uprobe/index.js";
+export { Tracefs, systemTracefs } from "./tracefs.js";
