@@ -6,6 +6,7 @@
 import { parseBtf, parseBtfExt, type Btf, type BtfExt } from "../btf/index.js";
 import { ElfFile, EM_BPF, ET_REL, STT_FILE } from "../elf/index.js";
 import { FormatError } from "../errors.js";
+import { datasecLayouts } from "./btf-fixup.js";
 import { collectCode, relocateCode, type CodeSection, type FunctionDef } from "./code.js";
 import { objectError, sectionError, type LoadContext } from "./context.js";
 import { collectExterns, type KconfigValues } from "./externs.js";
@@ -123,6 +124,7 @@ export function loadObjectSpec(bytes: Uint8Array, options: LoadObjectOptions = {
     ksyms: externs.ksyms,
     btf,
     btfExt,
+    datasecs: datasecLayouts(ctx, externs.kconfig),
   };
 }
 

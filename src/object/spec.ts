@@ -5,6 +5,7 @@
  */
 import type { Btf, BtfExt, CoreRelo, FuncInfo, LineInfo } from "../btf/index.js";
 import type { Instruction } from "../isa/index.js";
+import type { DatasecLayout } from "./btf-fixup.js";
 import type { AutoAttach, SectionFlag } from "./sections.js";
 import type { AttachType, MapType, ProgramType } from "./types.js";
 
@@ -205,4 +206,6 @@ export interface ObjectSpec {
   readonly btf: Btf | undefined;
   /** The object's .BTF.ext, undefined when absent. */
   readonly btfExt: BtfExt | undefined;
+  /** Real sizes and offsets of the BTF DATASECs (clang leaves 0s); see encodeObjectBtf. */
+  readonly datasecs: readonly DatasecLayout[];
 }
