@@ -105,6 +105,25 @@ export const SKB_HELPERS: readonly RuntimeHelper[] = [
     },
   },
   {
+    // long bpf_skb_load_bytes_relative(const void *skb, u32 offset, void *to, u32 len, u32 start_header)
+    name: "bpf_skb_load_bytes_relative",
+    fn: (call) => {
+      const p = skbPacket(call, "bpf_skb_load_bytes_relative");
+      const offset = call.argU32(2);
+      const len = call.argU32(4);
+      const header = call.argU32(5); // BPF_HDR_START_MAC 0, BPF_HDR_START_NET 1
+      const to = call.memory.view(call.arg(3), len, true);
+      const macStart = p.data + p.networkOffset - 14;
+      const start = header === 0 ? macStart : header === 1 ? p.data + p.networkOffset : -1;
+      if (start < 0 || len === 0 || offset > 0xffff || start + offset + len > p.end) {
+        to.fill(0);
+        return header > 1 ? -Errno.EINVAL : -Errno.EFAULT;
+      }
+      to.set(p.region.bytes.subarray(start + offset, start + offset + len));
+      return 0;
+    },
+  },
+  {
     // long bpf_skb_store_bytes(struct sk_buff *skb, u32 offset, const void *from, u32 len, u64 flags)
     name: "bpf_skb_store_bytes",
     fn: (call) => {

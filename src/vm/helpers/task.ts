@@ -34,6 +34,15 @@ export const TASK_HELPERS: readonly RuntimeHelper[] = [
       return 0;
     },
   },
-  { name: "bpf_get_current_task", fn: (call) => envOf(call).task.taskAddress ?? 0n },
-  { name: "bpf_get_current_task_btf", fn: (call) => envOf(call).task.taskAddress ?? 0n },
+  {
+    // long bpf_kallsyms_lookup_name(const char *name, int name_sz, int flags, u64 *res): the VM has no kernel symbols
+    name: "bpf_kallsyms_lookup_name",
+    fn: (call) => {
+      if (call.argU32(3) !== 0 || (call.argU32(2) | 0) <= 1) return -22; // -EINVAL
+      call.memory.view(call.arg(4), 8, true).fill(0);
+      return -2; // -ENOENT
+    },
+  },
+  { name: "bpf_get_current_task", fn: (call) => envOf(call).currentTaskAddress() },
+  { name: "bpf_get_current_task_btf", fn: (call) => envOf(call).currentTaskAddress() },
 ];

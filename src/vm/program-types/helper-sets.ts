@@ -51,6 +51,7 @@ export const TRACING_HELPERS: readonly string[] = ["bpf_perf_event_output", ...T
 /** Packet helpers of skb programs. */
 export const SKB_HELPER_NAMES: readonly string[] = [
   "bpf_skb_load_bytes",
+  "bpf_skb_load_bytes_relative",
   "bpf_perf_event_output",
   "bpf_csum_diff",
 ];

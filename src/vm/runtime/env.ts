@@ -192,6 +192,22 @@ export class RuntimeEnv {
   readonly traceLines: string[] = [];
   kernelRegions: ((region: Region) => boolean) | undefined;
   userRegions: ((region: Region) => boolean) | undefined;
+  /** Builds the current task's task_struct on first use (set by VmRuntime); see currentTaskAddress. */
+  taskStructFactory: ((task: TaskContext) => bigint) | undefined = undefined;
+  private taskStructs = new WeakMap<TaskContext, bigint>();
+
+  /** bpf_get_current_task: the task's own address, else a task_struct built for it, else 0. */
+  currentTaskAddress(): bigint {
+    const t = this.task;
+    if (t.taskAddress !== undefined) return t.taskAddress;
+    let a = this.taskStructs.get(t);
+    if (a === undefined) {
+      a = this.taskStructFactory?.(t) ?? 0n;
+      this.taskStructs.set(t, a);
+    }
+    return a;
+  }
+
   /** Per-run state, reset by the program type before each run. */
   packet: PacketState | undefined = undefined;
   redirect: RedirectTarget | undefined = undefined;

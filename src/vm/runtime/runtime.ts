@@ -16,6 +16,7 @@ import { Memory } from "../memory.js";
 import type { ProgramTypeDef } from "../program-types/types.js";
 import { RuntimeEnv, type RuntimeEnvOptions } from "./env.js";
 import { Hook } from "./hook.js";
+import { createTaskStruct } from "./task-struct.js";
 import { loadVmObject, type LoadVmObjectOptions, type VmObject } from "./object.js";
 import { VmProgram } from "./program.js";
 
@@ -46,6 +47,10 @@ export class VmRuntime {
     this.env = new RuntimeEnv(memoryMapTable(this.memory), options);
     this.budget = options.budget;
     this.targetBtfCache = options.targetBtf;
+    this.env.taskStructFactory = (task) => {
+      const btf = this.targetBtf();
+      return btf ? (createTaskStruct(this.memory, btf, task)?.task.base ?? 0n) : 0n;
+    };
   }
 
   /** The helpers a program type gets (cached per type). */
