@@ -19,6 +19,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "list, show, dump and edit maps in the kernel",
     load: async () => (await import("./commands/map.js")).default,
   },
+  run: {
+    summary: "run a program of an object in the VM like BPF_PROG_TEST_RUN, or over a pcap",
+    load: async () => (await import("./commands/run.js")).default,
+  },
   exec: {
     summary: "run bytecode or assembly in the interpreter (--trace to step)",
     load: async () => (await import("./commands/exec.js")).default,
