@@ -1,12 +1,13 @@
 import type { BenchSuite } from "./harness.js";
 import { interpreterSuite } from "./interpreter.js";
 import { btfSuite } from "./btf.js";
+import { vmProgramsSuite } from "./vm-programs.js";
 
 /**
  * `npm run bench`: every benchmark suite, printed as tables. Numbers only, never pass/fail.
  * A new benchmark is a new file exporting a BenchSuite, added to SUITES.
  */
-const SUITES: readonly BenchSuite[] = [interpreterSuite, btfSuite];
+const SUITES: readonly BenchSuite[] = [interpreterSuite, btfSuite, vmProgramsSuite];
 
 /** Peers measured on this machine (see /work/shared/bench/README.md), xorshift64 loop. */
 const PEERS = [
