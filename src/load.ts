@@ -152,7 +152,7 @@ export function loadSync(path: string | Uint8Array, options: LoadOptions = {}): 
     ...(options.pinPath !== undefined ? { pinRoot: options.pinPath } : {}),
   });
   const backend = options.backend ?? "kernel";
-  if (backend === "kernel") return loadKernel(spec, bytes, options);
+  if (backend === "kernel") return loadKernel(spec, options);
   if (backend === "vm") return loadVm(spec, options);
   throw new TsbpfError(`unknown backend '${String(backend)}' (kernel or vm)`);
 }
@@ -344,9 +344,8 @@ class KernelLoadedObject implements LoadedObject {
   }
 }
 
-function loadKernel(spec: ObjectSpec, bytes: Uint8Array, options: LoadOptions): LoadedObject {
+function loadKernel(spec: ObjectSpec, options: LoadOptions): LoadedObject {
   const collection = KernelCollection.load(spec, {
-    elf: bytes,
     ...(options.pinPath !== undefined ? { pinPath: options.pinPath } : {}),
     ...(options.programs ? { programs: options.programs } : {}),
     ...(options.log ? { log: options.log } : {}),

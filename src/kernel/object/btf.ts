@@ -95,7 +95,17 @@ export function elfLayout(elf: ElfFile): SectionLayout {
   };
 }
 
-/** A SectionLayout from the ObjectSpec alone (global data and kconfig are exact). */
+/** A SectionLayout from the DATASEC layouts the object loader recorded from the ELF. */
+export function specDatasecLayout(spec: ObjectSpec, btf: Btf): SectionLayout {
+  const byName = new Map(spec.datasecs.map((d) => [d.name, d]));
+  return {
+    sectionSize: (name) => byName.get(name)?.size,
+    symbolOffset: (section, name) =>
+      byName.get(section)?.vars.find((v) => btf.typeById(v.typeId).name === name)?.offset,
+  };
+}
+
+/** A SectionLayout from the ObjectSpec's global data (exact even without DATASEC layouts). */
 function specLayout(spec: ObjectSpec): SectionLayout {
   return {
     sectionSize: (name) => spec.globals.find((g) => g.section === name)?.size,

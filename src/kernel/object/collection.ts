@@ -23,6 +23,7 @@ import { KernelProgram } from "../program.js";
 import { ProgFlags, ProgramType } from "../sys/index.js";
 import {
   elfLayout,
+  specDatasecLayout,
   loadBtfBlob,
   prepareObjectBtf,
   sanitizeBtfKinds,
@@ -44,7 +45,7 @@ export interface KernelCollectionOptions {
   readonly pinPath?: string;
   /**
    * The object's ELF (bytes or parsed), for DATASEC sizes and variable offsets of sections other
-   * than global data (.maps, license). Default: read `spec.file` when it names a readable file.
+   * than global data (.maps, license). Default: the layouts in `spec.datasecs`, else `spec.file`.
    */
   readonly elf?: Uint8Array | ElfFile;
   /** Load the object's BTF (default true); without it maps and programs load with no type info. */
@@ -168,6 +169,8 @@ export class KernelCollection {
 }
 
 function sectionLayout(spec: ObjectSpec, options: KernelCollectionOptions): SectionLayout | undefined {
+  if (options.elf === undefined && spec.btf && spec.datasecs.length > 0)
+    return specDatasecLayout(spec, spec.btf);
   let elf = options.elf;
   if (elf === undefined && spec.file !== undefined) {
     try {
