@@ -9,3 +9,5 @@ export * as sys from "./sys/index.js";
 export * as links from "./links/index.js";
 export * as uprobe from "./uprobe/index.js";
 export { Tracefs, systemTracefs } from "./tracefs.js";
+export * as ringbuf from "./ringbuf/index.js";
+export * as perf from "./perf/index.js";

@@ -1,0 +1,2 @@
+/** Reading BPF ring buffers (BPF_MAP_TYPE_RINGBUF) from userspace. */
+export * from "./reader.js";
