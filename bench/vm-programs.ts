@@ -3,7 +3,7 @@
  * kernel's ns/run from that README, and XDP pcap replay throughput (xdp_drop_icmp over the
  * corpus capture, many times).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadObjectFile } from "../src/object/index.js";
 import { readCapture } from "../src/vm/pcap/index.js";
@@ -19,7 +19,10 @@ const KERNEL_NS: Readonly<Record<string, number>> = {
   bpfloop: 2800,
 };
 
-const root = fileURLToPath(new URL("../", import.meta.url));
+// the repository root, whether this runs from the sources (tsx) or from dist/ (compiled)
+const root = ["..", "../.."]
+  .map((up) => fileURLToPath(new URL(`${up}/`, import.meta.url)))
+  .find((dir) => existsSync(`${dir}package.json`))!;
 
 export const vmProgramsSuite: BenchSuite = {
   title: "vm programs (test runs on udp.bin; kernel figure from /work/shared/bench/README.md)",

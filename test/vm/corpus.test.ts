@@ -9,7 +9,10 @@ import { loadObjectFile, readHostKconfig } from "../../src/object/index.js";
 import { readCapture } from "../../src/vm/pcap/index.js";
 import { runCapture, VmRuntime, type VmObject } from "../../src/vm/runtime/index.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+// the repository root, whether this runs from the sources (tsx) or from dist/ (compiled)
+const root = ["../..", "../../.."]
+  .map((up) => fileURLToPath(new URL(`${up}/`, import.meta.url)))
+  .find((dir) => existsSync(`${dir}package.json`))!;
 const shared = process.env.TSBPF_SHARED ?? `${root}../shared`;
 
 interface Entry {

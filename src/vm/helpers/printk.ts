@@ -3,7 +3,7 @@
  * (at most 3 arguments), bpf_trace_vprintk and bpf_snprintf (arguments in a u64 array, at most 12).
  *
  * Accepted conversions: %d %i %u %x %X with optional l / ll, flags [0 +- ], a width, %c, %s, %pks,
- * %pus, %p %pK %px %ps %pS (pointer value), %pI4 %pi4 %pI6 %pi6; %% prints '%'. Anything else, a
+ * %pus, %p %pK %px %ps %pS %pB (pointer value), %pI4 %pi4 %pI6 %pi6; %% prints '%'. Anything else, a
  * non-printable byte in the format, a format that is not NUL-terminated within its size, or more
  * conversions than arguments is -EINVAL. A string argument that cannot be read prints as "".
  * %p prints the raw value as 16 hex digits (the kernel hashes it unless kptr_restrict allows).
@@ -20,7 +20,6 @@ export const MAX_BPRINTF_VARARGS = 12;
 export const MAX_BPRINTF_BUF = 1024;
 /** Bytes available for string and IP arguments (MAX_BPRINTF_BIN_ARGS). */
 const MAX_BPRINTF_BIN_ARGS = 512;
-
 
 const isPrintable = (c: number): boolean => (c >= 0x20 && c < 0x7f) || (c >= 9 && c <= 13);
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 9 && c <= 13);
@@ -74,8 +73,14 @@ export function formatBpf(fmt: Uint8Array, args: readonly bigint[], memory: Memo
         const s = readString(memory, arg, MAX_BPRINTF_BIN_ARGS - stringBytes);
         stringBytes += s.length + 1;
         text = s;
-      } else if (next === 0 || isSpace(next) || isPunct(next) || [0x4b, 0x78, 0x73, 0x53].includes(next)) {
-        if (next !== 0 && !isSpace(next) && !isPunct(next)) i++; // %pK %px %ps %pS
+      } else if (
+        next === 0 ||
+        isSpace(next) ||
+        isPunct(next) ||
+        [0x4b, 0x78, 0x73, 0x53, 0x42].includes(next)
+      ) {
+        // %pK %px %ps %pS, and %pB (symbol+offset: the VM has no symbols, the value is printed)
+        if (next !== 0 && !isSpace(next) && !isPunct(next)) i++;
         text = BigInt.asUintN(64, arg).toString(16).padStart(16, "0");
       } else if ((next === 0x69 || next === 0x49) && (at(i + 2) === 0x34 || at(i + 2) === 0x36)) {
         const v6 = at(i + 2) === 0x36;
