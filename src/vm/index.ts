@@ -28,3 +28,7 @@ export {
 } from "./helper-registry.js";
 export type { TraceEvent, TraceFunction, RegisterChange } from "./trace.js";
 export * from "./maps/index.js";
+export * from "./runtime/index.js";
+export * from "./program-types/index.js";
+export * from "./pcap/index.js";
+export { RUNTIME_HELPERS, RUNTIME_KFUNCS, allHelpers, helperRegistryFor, formatBpf } from "./helpers/index.js";
