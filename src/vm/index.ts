@@ -31,4 +31,10 @@ export * from "./maps/index.js";
 export * from "./runtime/index.js";
 export * from "./program-types/index.js";
 export * from "./pcap/index.js";
-export { RUNTIME_HELPERS, RUNTIME_KFUNCS, allHelpers, helperRegistryFor, formatBpf } from "./helpers/index.js";
+export {
+  RUNTIME_HELPERS,
+  RUNTIME_KFUNCS,
+  allHelpers,
+  helperRegistryFor,
+  formatBpf,
+} from "./helpers/index.js";
