@@ -19,8 +19,11 @@ for (let i = 0; i < lines.length; i++) {
   const shell = cmd.replace(/(^|[|;&]\s*)tsbpf /g, `$1node ${root}bin/tsbpf.js `);
   let text;
   try {
-    text = execSync(`{ ${shell}
-} 2>&1`, { cwd: root, encoding: "utf8", shell: "/bin/bash", timeout: 120_000 });
+    text = execSync(
+      `{ ${shell}
+} 2>&1`,
+      { cwd: root, encoding: "utf8", shell: "/bin/bash", timeout: 120_000 },
+    );
   } catch (e) {
     text = `${e.stdout ?? ""}`;
   }
