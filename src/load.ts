@@ -12,8 +12,8 @@ import { readFileSync } from "node:fs";
 import type { Btf } from "./btf/index.js";
 import { decodeBtfValue } from "./btf/value.js";
 import { TsbpfError } from "./errors.js";
-import { KernelCollection } from "./kernel/object/index.js";
-import { possibleCpus, testRun, type KernelMap, type KernelProgram } from "./kernel/index.js";
+import { KernelCollection, runKernelProgram } from "./kernel/object/index.js";
+import { possibleCpus, type KernelMap, type KernelProgram } from "./kernel/index.js";
 import {
   loadObjectSpec,
   MapType,
@@ -266,32 +266,9 @@ class KernelLoadedProgram implements LoadedProgram {
     return this.spec.name;
   }
   run(input: RunInput = {}): RunResult {
-    const r = testRun(this.prog, {
-      ...(input.dataIn ? { dataIn: input.dataIn } : {}),
-      ...(input.ctxIn ? { ctxIn: input.ctxIn } : {}),
-      // raw_tp, syscall and tracing programs refuse a ctx_out buffer.
-      ...(input.ctxIn && !CTX_OUT_TYPES.has(this.spec.typeName) ? { ctxSizeOut: 0 } : {}),
-      ...(input.repeat !== undefined ? { repeat: input.repeat } : {}),
-    });
-    return { retval: r.retval, dataOut: r.dataOut, ctxOut: r.ctxOut, nsPerRun: r.duration };
+    return runKernelProgram(this.prog, this.spec, input);
   }
 }
-
-/** Program types whose test run hands the context back (BPF_PROG_TEST_RUN ctx_out). */
-const CTX_OUT_TYPES = new Set([
-  "socket_filter",
-  "sched_cls",
-  "sched_act",
-  "xdp",
-  "cgroup_skb",
-  "lwt_in",
-  "lwt_out",
-  "lwt_xmit",
-  "lwt_seg6local",
-  "flow_dissector",
-  "sk_lookup",
-  "netfilter",
-]);
 
 class KernelLoadedObject implements LoadedObject {
   readonly backend = "kernel" as const;

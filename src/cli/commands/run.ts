@@ -69,6 +69,13 @@ export const vmBackend: RunBackend = {
 /** Backends by --backend name. */
 export const RUN_BACKENDS: Readonly<Record<string, () => Promise<RunBackend>>> = {
   vm: async () => vmBackend,
+  kernel: async () => {
+    const { kernelRunBackend } = await import("../../kernel/run-backend.js");
+    const { builtinProgramType } = await import("../../vm/program-types/index.js");
+    return kernelRunBackend({
+      describeReturn: (t, r) => builtinProgramType(t)?.describeReturn(r) ?? String(r),
+    });
+  },
 };
 
 const hex = (b: Uint8Array | undefined): string =>
@@ -182,7 +189,7 @@ async function runPcap(
 
 const run: Command = {
   usage:
-    "run OBJ [--prog NAME] [--backend vm] [--data-in FILE] [--ctx-in FILE] [--repeat N] [--cpu N] [--json]\n" +
+    "run OBJ [--prog NAME] [--backend vm|kernel] [--data-in FILE] [--ctx-in FILE] [--repeat N] [--cpu N] [--json]\n" +
     "       run OBJ [--prog NAME] --pcap IN.pcap [--out OUT.pcap]\n" +
     "  NAME: function or section name (optional when the object has one program)",
   async run(args, io) {

@@ -13,3 +13,4 @@ export {
 export { PinnedMapMismatchError, pinPathOf } from "./maps.js";
 export { ProgramVerifierError, sourceLineAt, instructionAt } from "./describe.js";
 export { KernelSymbols, attachTarget, type KernelBtfId } from "./kernel-symbols.js";
+export { runKernelProgram, type ProgramRunInput, type ProgramRunOutput } from "./run.js";
