@@ -1,5 +1,6 @@
 import { describe, test, type TestContext } from "node:test";
 import { BpfCmd, MAP_CREATE_ATTR, MapType, encodeStruct, libcSyscalls } from "../../src/kernel/sys/index.js";
+import { missingFeatures, presentFeatures, type Feature } from "./requires.js";
 
 /**
  * Gate for tests that need the running kernel (bpf(2), bpffs, netns). They run when the
@@ -36,10 +37,33 @@ export function kernelStatus(): { usable: true } | { usable: false; reason: stri
 
 const required = (): boolean => process.env.TSBPF_KERNEL_TESTS === "require";
 
+/**
+ * Kernel features the test needs (requires.ts). Where the kernel lacks one the test is skipped
+ * with "requires <feature> (why)", even under TSBPF_KERNEL_TESTS=require: running it on a
+ * kernel that has the feature is the kernel matrix's job (npm run test:kernels).
+ */
+export interface KernelTestOptions {
+  readonly requires?: readonly Feature[];
+  /** Features the kernel must NOT have (tests of the error their absence gives). */
+  readonly lacks?: readonly Feature[];
+}
+
+/** Why a usable kernel cannot run a test with these options, or undefined. */
+const featureSkip = (o: KernelTestOptions): string | undefined =>
+  (o.requires && missingFeatures(o.requires)) ?? (o.lacks && presentFeatures(o.lacks));
+
+type TestFn = (t: TestContext) => void | Promise<void>;
+
 /** A test that needs the kernel: runs, skips with the reason, or fails when the kernel is required. */
-export function kernelTest(name: string, fn: (t: TestContext) => void | Promise<void>): void {
+export function kernelTest(name: string, fn: TestFn): void;
+export function kernelTest(name: string, options: KernelTestOptions, fn: TestFn): void;
+export function kernelTest(name: string, a: TestFn | KernelTestOptions, b?: TestFn): void {
+  const [options, fn] = typeof a === "function" ? [{}, a] : [a, b!];
   const status = kernelStatus();
-  if (status.usable) {
+  const missing = status.usable ? featureSkip(options) : undefined;
+  if (missing) {
+    test(name, { skip: missing }, () => {});
+  } else if (status.usable) {
     test(name, fn);
   } else if (required()) {
     test(name, () => {
@@ -51,9 +75,15 @@ export function kernelTest(name: string, fn: (t: TestContext) => void | Promise<
 }
 
 /** A suite whose tests all need the kernel (same rules as kernelTest). */
-export function describeKernel(name: string, fn: () => void): void {
+export function describeKernel(name: string, fn: () => void): void;
+export function describeKernel(name: string, options: KernelTestOptions, fn: () => void): void;
+export function describeKernel(name: string, a: (() => void) | KernelTestOptions, b?: () => void): void {
+  const [options, fn] = typeof a === "function" ? [{}, a] : [a, b!];
   const status = kernelStatus();
-  if (status.usable) {
+  const missing = status.usable ? featureSkip(options) : undefined;
+  if (missing) {
+    describe(name, { skip: missing }, () => {});
+  } else if (status.usable) {
     describe(name, fn);
   } else if (required()) {
     describe(name, () => {

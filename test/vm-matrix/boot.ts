@@ -20,8 +20,10 @@ export interface Share {
 export interface BootOptions {
   readonly kernel: PreparedKernel;
   readonly initrd: string;
-  /** The first share is the project (the job runs in it); jobDir must be inside a share. */
+  /** The first share is the guest's root ("/"), the others are mounted on top of it. */
   readonly shares: readonly Share[];
+  /** Where the job runs (the project directory). */
+  readonly cwd: string;
   /** Host directory with job.sh; the guest writes exit-code there. */
   readonly jobDir: string;
   /** Hard limit for the whole boot, in seconds. */
@@ -57,6 +59,7 @@ export function qemuArgs(o: BootOptions): string[] {
     "loglevel=4",
     "rdinit=/init",
     `tsbpf.mounts=${mounts}`,
+    `tsbpf.cwd=${o.cwd}`,
     `tsbpf.job=${o.jobDir}`,
   ].join(" ");
   return [
@@ -65,7 +68,7 @@ export function qemuArgs(o: BootOptions): string[] {
     ...["-kernel", o.kernel.vmlinux, "-initrd", o.initrd, "-append", append],
     ...o.shares.flatMap((s) => [
       "-virtfs",
-      `local,path=${s.path},mount_tag=${s.tag},security_model=none,id=${s.tag}${s.readonly ? ",readonly=on" : ""}`,
+      `local,path=${s.path},mount_tag=${s.tag},security_model=none,multidevs=remap,id=${s.tag}${s.readonly ? ",readonly=on" : ""}`,
     ]),
   ];
 }

@@ -17,7 +17,7 @@ import { MatrixError, ensureHostTools } from "./host.js";
 import { initramfsFor } from "./initramfs.js";
 import { KERNELS, kernelByName, type KernelEntry } from "./kernels.js";
 import { runMatrix } from "./matrix.js";
-import { log, projectRoot, resultsDir, shares } from "./project.js";
+import { log, projectRoot, resultsDir, sharedDir, shares } from "./project.js";
 
 export interface Options {
   kernels: KernelEntry[];
@@ -72,18 +72,18 @@ async function execMode(o: Options, root: string): Promise<number> {
   const entry = o.kernels[0]!;
   ensureHostTools(log);
   const kernel = prepareKernel(entry, log);
-  const initrd = initramfsFor(kernel, root, BOOT_MODULES);
+  const initrd = initramfsFor(kernel, BOOT_MODULES);
   const dir = resultsDir(root, entry.name);
   mkdirSync(dir, { recursive: true });
-  const sharedDir = shares(root)[1]?.path;
   writeFileSync(
     join(dir, "job.sh"),
-    [sharedDir ? `export TSBPF_SHARED='${sharedDir}'` : "", o.exec!, ""].join("\n"),
+    [sharedDir(root) ? `export TSBPF_SHARED='${sharedDir(root)}'` : "", o.exec!, ""].join("\n"),
   );
   const r = await boot({
     kernel,
     initrd,
     shares: shares(root),
+    cwd: root,
     jobDir: dir,
     timeoutSeconds: o.timeoutSeconds,
     consoleLog: join(dir, "console.log"),

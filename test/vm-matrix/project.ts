@@ -15,12 +15,21 @@ export function projectRoot(): string {
   throw new MatrixError("cannot find the tsbpf repository above " + fileURLToPath(import.meta.url));
 }
 
-/** The directories the guest mounts: the project (read-write) and the shared material (read-only). */
+/**
+ * The directories the guest mounts: the host's root read-only (the guest runs in it, with the
+ * host's node and tools) and the project read-write on top (results are written there).
+ */
 export function shares(root: string): Share[] {
-  const list: Share[] = [{ tag: "project", path: root, readonly: false }];
-  const shared = resolve(process.env.TSBPF_SHARED ?? join(root, "..", "shared"));
-  if (existsSync(shared)) list.push({ tag: "shared", path: shared, readonly: true });
-  return list;
+  return [
+    { tag: "hostroot", path: "/", readonly: true },
+    { tag: "project", path: root, readonly: false },
+  ];
+}
+
+/** The shared test material (TSBPF_SHARED, default <repo>/../shared), when it exists. */
+export function sharedDir(root: string): string | undefined {
+  const dir = resolve(process.env.TSBPF_SHARED ?? join(root, "..", "shared"));
+  return existsSync(dir) ? dir : undefined;
 }
 
 export const log = (line: string): void => console.error(`[kernel-matrix] ${line}`);

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { qemuArgs } from "./boot.js";
+import { compareReleases, newestPackage } from "./fetch.js";
+import { KERNELS } from "./kernels.js";
+import { parseArgs } from "./main.js";
+import { testJob } from "./matrix.js";
+
+test("compareReleases orders Debian kernel releases numerically", () => {
+  const releases = ["6.1.0-56-amd64", "6.1.0-9-amd64", "6.1.0-10-amd64"];
+  assert.deepEqual(releases.sort(compareReleases), ["6.1.0-9-amd64", "6.1.0-10-amd64", "6.1.0-56-amd64"]);
+  assert.ok(compareReleases("6.12.9+deb12-amd64", "6.12.117+deb12-amd64") < 0);
+});
+
+test("the kernel table's package patterns capture the release and reject other flavours", () => {
+  const [k61, k612] = KERNELS;
+  assert.equal(k61!.pkg!.exec("linux-image-6.1.0-56-amd64-unsigned")?.[1], "6.1.0-56-amd64");
+  assert.equal(k61!.pkg!.test("linux-image-6.1.0-56-cloud-amd64-unsigned"), false);
+  assert.equal(k612!.pkg!.exec("linux-image-6.12.117+deb12-amd64-unsigned")?.[1], "6.12.117+deb12-amd64");
+  assert.equal(k612!.pkg!.test("linux-image-6.12.117+deb12-rt-amd64-unsigned"), false);
+  assert.equal(newestPackage({ name: "host" }), undefined);
+});
+
+test("parseArgs: defaults to every kernel; --exec needs one guest kernel", () => {
+  const all = parseArgs([]);
+  assert.deepEqual(
+    all.kernels.map((k) => k.name),
+    KERNELS.map((k) => k.name),
+  );
+  assert.equal(all.timeoutSeconds, 600);
+  const exec = parseArgs(["--kernel", "6.1", "--exec", "true"]);
+  assert.equal(exec.exec, "true");
+  assert.equal(exec.timeoutSeconds, 300);
+  assert.throws(() => parseArgs(["--exec", "true"]), /exactly one --kernel/);
+  assert.throws(() => parseArgs(["--kernel", "host", "--exec", "true"]), /not host/);
+  assert.throws(() => parseArgs(["--kernel", "5.4"]), /unknown kernel '5.4'/);
+  assert.throws(() => parseArgs(["--timeout", "soon"]), /positive number/);
+  assert.throws(() => parseArgs(["--bogus"]), /unknown argument '--bogus'/);
+});
+
+test("the test job requires the kernel, probes features and quotes paths", () => {
+  const job = testJob("/r/dist/kernel-matrix/6.1", ["dist/test/kernel/it's.test.js"], "/work/shared");
+  assert.match(job, /^export TSBPF_KERNEL_TESTS=require NO_COLOR=1 TSBPF_SHARED='\/work\/shared'$/m);
+  assert.match(
+    job,
+    /node dist\/test\/vm-matrix\/features\.js '\/r\/dist\/kernel-matrix\/6\.1\/features\.json'/,
+  );
+  assert.match(job, /--test-reporter-destination='\/r\/dist\/kernel-matrix\/6\.1\/tests\.jsonl'/);
+  assert.match(job, /'dist\/test\/kernel\/it'\\''s\.test\.js'/);
+});
+
+test("qemuArgs: TCG (never KVM), PVH vmlinux, 9p shares named on the kernel command line", () => {
+  const args = qemuArgs({
+    kernel: {
+      release: "6.1.0-56-amd64",
+      pkg: "p",
+      version: "v",
+      vmlinux: "/c/vmlinux",
+      modulesCpio: "/c/m.cpio",
+    },
+    initrd: "/c/initrd.img",
+    shares: [
+      { tag: "hostroot", path: "/", readonly: true },
+      { tag: "project", path: "/work/main", readonly: false },
+    ],
+    cwd: "/work/main",
+    jobDir: "/work/main/dist/kernel-matrix/6.1",
+    timeoutSeconds: 60,
+    consoleLog: "/dev/null",
+  });
+  assert.equal(args[args.indexOf("-accel") + 1], "tcg,thread=multi");
+  assert.ok(!args.includes("-enable-kvm"));
+  assert.equal(args[args.indexOf("-kernel") + 1], "/c/vmlinux");
+  const append = args[args.indexOf("-append") + 1]!;
+  assert.match(append, /tsbpf\.mounts=hostroot:\/:ro,project:\/work\/main:rw /);
+  assert.match(append, /tsbpf\.cwd=\/work\/main /);
+  assert.match(append, /tsbpf\.job=\/work\/main\/dist\/kernel-matrix\/6\.1/);
+  assert.ok(
+    args.includes(
+      "local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap,id=hostroot,readonly=on",
+    ),
+  );
+});
