@@ -4,6 +4,8 @@ export interface Command {
   readonly usage: string;
   /** Runs the verb; returns the process exit code (0 ok, 1 runtime fault, 2 usage/input error). */
   run(args: string[], io: CommandIO): Promise<number>;
+  /** The verb prints its own help for -h anywhere in its arguments (e.g. `tool NAME -h`). */
+  readonly handlesHelp?: boolean;
 }
 
 export interface CommandIO {

@@ -39,4 +39,8 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "show the programs, maps and globals of an eBPF object file",
     load: async () => (await import("./commands/object.js")).default,
   },
+  tool: {
+    summary: "run a ready-made eBPF tool (tsbpf tool list)",
+    load: async () => (await import("./commands/tool.js")).default,
+  },
 };

@@ -31,7 +31,7 @@ export async function main(argv: string[], io: CommandIO = defaultIO): Promise<n
     return 2;
   }
   const command = await entry.load();
-  if (rest.includes("-h") || rest.includes("--help")) {
+  if (!command.handlesHelp && (rest.includes("-h") || rest.includes("--help"))) {
     io.out(`usage: tsbpf ${command.usage}`);
     return 0;
   }

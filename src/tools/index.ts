@@ -1,0 +1,19 @@
+import type { Tool } from "./common/tool.js";
+
+/**
+ * The tool table: `tsbpf tool NAME` looks tools up here. Each tool lives in its own module,
+ * loaded only when run. Add one line per tool.
+ */
+export const TOOLS: Readonly<
+  Record<string, { readonly summary: string; readonly load: () => Promise<Tool> }>
+> = {
+  // one line per tool: name: { summary, load: async () => (await import("./name.js")).default },
+};
+
+/** The tool named `name`, undefined when there is none. */
+export async function loadTool(name: string): Promise<Tool | undefined> {
+  const entry = Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
+  return entry ? await entry.load() : undefined;
+}
+
+export type { Tool, ToolIO } from "./common/tool.js";
