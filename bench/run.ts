@@ -2,12 +2,13 @@ import type { BenchSuite } from "./harness.js";
 import { interpreterSuite } from "./interpreter.js";
 import { btfSuite } from "./btf.js";
 import { vmProgramsSuite } from "./vm-programs.js";
+import { kernelLoadSuite } from "./kernel-load.js";
 
 /**
  * `npm run bench`: every benchmark suite, printed as tables. Numbers only, never pass/fail.
  * A new benchmark is a new file exporting a BenchSuite, added to SUITES.
  */
-const SUITES: readonly BenchSuite[] = [interpreterSuite, btfSuite, vmProgramsSuite];
+const SUITES: readonly BenchSuite[] = [interpreterSuite, btfSuite, vmProgramsSuite, kernelLoadSuite];
 
 /** Peers measured on this machine (see /work/shared/bench/README.md), xorshift64 loop. */
 const PEERS = [
