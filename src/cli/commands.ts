@@ -35,6 +35,18 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "dump BTF as C or bpftool's raw text",
     load: async () => (await import("./commands/btf.js")).default,
   },
+  link: {
+    summary: "list, show, detach and pin BPF links",
+    load: async () => (await import("./commands/link.js")).default,
+  },
+  feature: {
+    summary: "probe what the running kernel supports",
+    load: async () => (await import("./commands/feature.js")).default,
+  },
+  "trace-pipe": {
+    summary: "print bpf_trace_printk output (trace_pipe)",
+    load: async () => (await import("./commands/trace-pipe.js")).default,
+  },
   object: {
     summary: "show the programs, maps and globals of an eBPF object file",
     load: async () => (await import("./commands/object.js")).default,

@@ -11,3 +11,4 @@ export * as uprobe from "./uprobe/index.js";
 export { Tracefs, systemTracefs } from "./tracefs.js";
 export * as ringbuf from "./ringbuf/index.js";
 export * as perf from "./perf/index.js";
+export * as features from "./features/index.js";

@@ -1,0 +1,130 @@
+import { SyscallError } from "../../kernel/errors.js";
+import { RawLink } from "../../kernel/links/link.js";
+import { objPin, type LinkInfo } from "../../kernel/sys/index.js";
+import { NotSupportedError } from "../../errors.js";
+import { UsageError, type Command, type CommandIO } from "../command.js";
+
+/**
+ * `tsbpf link list|show [ID]|detach ID|pin ID PATH`: the BPF links of the kernel, printed like
+ * `bpftool link`.
+ */
+
+/** What bpftool's `link show` prints, as a JSON-ready record. */
+export interface LinkRecord {
+  id: number;
+  type: string;
+  prog_id: number;
+  [detail: string]: number | string | bigint;
+}
+
+function record(info: LinkInfo): LinkRecord {
+  const details: Record<string, number | string> = {};
+  // Names first (tp_name, target_name), lengths of name buffers left out.
+  const entries = Object.entries(info.details)
+    .filter(([k]) => !k.endsWith("_len"))
+    .sort(([, a], [, b]) => Number(typeof b === "string") - Number(typeof a === "string"));
+  for (const [k, v] of entries) details[k] = typeof v === "bigint" ? Number(v) : v;
+  return { id: info.id, type: info.typeName, prog_id: info.progId, ...details };
+}
+
+/** bpftool's text form: "ID: TYPE  prog PROG" then the kind's fields. */
+export function formatLink(r: LinkRecord): string {
+  const { id, type, prog_id, ...rest } = r;
+  const fields = Object.entries(rest)
+    .filter(([k]) => k !== "attach_type")
+    .map(([k, v]) => `${k === "attach_type_name" ? "attach_type" : k} ${String(v)}`);
+  return `${id}: ${type}  prog ${prog_id}${fields.length ? `\n\t${fields.join("  ")}` : ""}`;
+}
+
+function linkId(word: string | undefined): number {
+  if (word === undefined) throw new UsageError("missing link ID");
+  const w = word === "id" ? undefined : word;
+  if (w === undefined || !/^\d+$/.test(w)) throw new UsageError(`bad link id '${word}'`);
+  return Number(w);
+}
+
+/** Records of every link (those that vanish while listing are skipped). */
+function listLinks(): LinkRecord[] {
+  const out: LinkRecord[] = [];
+  for (const id of RawLink.ids()) {
+    let link: RawLink;
+    try {
+      link = RawLink.fromId(id);
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === 2) continue;
+      throw e;
+    }
+    try {
+      out.push(record(link.info()));
+    } finally {
+      link.close();
+    }
+  }
+  return out;
+}
+
+function parse(args: readonly string[]): { verb: string; words: string[]; json: boolean; pretty: boolean } {
+  const words: string[] = [];
+  let json = false;
+  let pretty = false;
+  for (const a of args) {
+    if (a === "--json" || a === "-j") json = true;
+    else if (a === "--pretty" || a === "-p") json = pretty = true;
+    else if (a.startsWith("-") && a.length > 1) throw new UsageError(`unknown option '${a}'`);
+    else words.push(a);
+  }
+  const verb = words.shift();
+  if (verb === undefined) throw new UsageError("missing subcommand (list, show, detach or pin)");
+  // "id N" is accepted like bpftool's LINK selector.
+  if (words[0] === "id") words.shift();
+  return { verb, words, json, pretty };
+}
+
+async function run(args: string[], io: CommandIO): Promise<number> {
+  const { verb, words, json, pretty } = parse(args);
+  const print = (value: unknown) => io.out(JSON.stringify(value, null, pretty ? 2 : undefined));
+  const extra = (n: number) => {
+    if (words.length > n) throw new UsageError(`unexpected argument '${words[n]}'`);
+  };
+  try {
+    if (verb === "list" || (verb === "show" && words.length === 0)) {
+      extra(0);
+      const all = listLinks();
+      if (json) print(all);
+      else if (all.length) io.out(all.map(formatLink).join("\n"));
+      return 0;
+    }
+    if (verb === "show" || verb === "detach" || verb === "pin") {
+      const id = linkId(words[0]);
+      const path = words[1];
+      if (verb === "pin") {
+        if (path === undefined) throw new UsageError("missing PATH to pin at");
+        extra(2);
+      } else extra(1);
+      using link = RawLink.fromId(id);
+      if (verb === "show") {
+        const r = record(link.info());
+        if (json) print(r);
+        else io.out(formatLink(r));
+      } else if (verb === "detach") {
+        link.detach();
+      } else {
+        objPin(link.fd, path!);
+      }
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand '${verb}' (list, show, detach or pin)`);
+  } catch (e) {
+    if (e instanceof SyscallError || e instanceof NotSupportedError) {
+      io.err(`tsbpf link: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+const command: Command = {
+  usage: "link list|show [ID]|detach ID|pin ID PATH [--json|--pretty]",
+  run,
+};
+export default command;
