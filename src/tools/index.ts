@@ -8,6 +8,10 @@ export const TOOLS: Readonly<
   Record<string, { readonly summary: string; readonly load: () => Promise<Tool> }>
 > = {
   // one line per tool: name: { summary, load: async () => (await import("./name.js")).default },
+  profile: {
+    summary: "sample kernel and user stacks on every CPU (folded, SVG flame graph)",
+    load: async () => (await import("./profile.js")).default,
+  },
 };
 
 /** The tool named `name`, undefined when there is none. */

@@ -144,7 +144,7 @@ export function formatStackLines(s: SymbolizedStack, f: StackFormat = {}): strin
   }
   lines.push(`    ${"-".padEnd(16)} ${s.comm} (${s.pid})`);
   lines.push(`        ${s.value}`);
-  return `${lines.join("\n")}\n`;
+  return `${lines.join("\n")}\n\n`; // BCC leaves a blank line after each stack
 }
 
 /** The frames of the folded form, outermost first: comm;user…;-;kernel… (BCC profile -f). */
@@ -159,8 +159,8 @@ export function foldedFrames(s: SymbolizedStack, f: StackFormat = {}): string[] 
     if (s.kernelMissed) line.push("[Missed Kernel Stack]");
     else line.push(...[...s.kernel].reverse());
   }
-  // flamegraph.pl splits on ';' and the count on the last space: keep frames free of both.
-  return line.map((f) => f.replace(/;/g, ":").replace(/\s+/g, "_"));
+  // flamegraph.pl splits frames on ';' (the count is after the last space, so spaces may stay).
+  return line.map((f) => f.replace(/;/g, ":"));
 }
 
 /** One folded line: `frame;frame;frame value`. */
