@@ -27,3 +27,5 @@ export * from "./iter.js";
 export * from "./netfilter.js";
 export { interfaceIndex } from "./ifindex.js";
 export { socketSyscalls, useSocketSyscalls, type SocketInterface } from "./socket-syscalls.js";
+export * from "./tc.js";
+export { RtNetlink, NetlinkError, encodeAttrs, encodeMessage, parseError, type NlAttr } from "./netlink.js";

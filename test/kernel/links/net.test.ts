@@ -13,13 +13,14 @@ import {
   attachNetfilter,
   attachSockmap,
   attachSocketFilter,
+  attachTc,
   attachTcx,
   attachXdp,
   socketSyscalls,
 } from "../../../src/kernel/links/index.js";
 import { AttachType, LinkType, progDetach } from "../../../src/kernel/sys/index.js";
 import { describeKernel, kernelTest, uniqueName } from "../../helpers/kernel-gate.js";
-import { count, counterMap, countingProgram, createNetns, type TestNetns } from "./helpers.js";
+import { count, counterMap, countingProgram, createNetns, sh, type TestNetns } from "./helpers.js";
 
 const CGROUP2 = "/sys/fs/cgroup/unified";
 
@@ -70,6 +71,47 @@ describeKernel("network and cgroup links (in a test network namespace)", () => {
     assert.equal(inside.info().type, LinkType.TCX);
     assert.equal(inside.info().details.attach_type, AttachType.TCX_INGRESS);
   });
+
+  kernelTest(
+    "classic tc: clsact qdisc + direct-action cls_bpf filter through rtnetlink, removed on close",
+    () => {
+      reset();
+      using prog = countingProgram(map, { type: "sched_cls", ret: 0 /* TC_ACT_OK */ });
+      const link = ns.inside(() =>
+        attachTc(prog, { interface: "veth-b", direction: "ingress", priority: 7 }),
+      );
+      try {
+        const filters = sh("ip", [
+          "netns",
+          "exec",
+          ns.name,
+          "tc",
+          "filter",
+          "show",
+          "dev",
+          "veth-b",
+          "ingress",
+        ]);
+        assert.match(filters, /pref 7 bpf .*direct-action/);
+        ns.sendUdp(3, 9);
+        assert.ok(count(map) >= 3n, `count ${count(map)}`);
+        assert.throws(
+          () => ns.inside(() => attachTc(prog, { interface: "veth-b", direction: "ingress", priority: 7 })),
+          (e: unknown) => e instanceof SyscallError && e.errnoName === "EEXIST",
+        );
+      } finally {
+        link.close();
+      }
+      assert.equal(
+        sh("ip", ["netns", "exec", ns.name, "tc", "filter", "show", "dev", "veth-b", "ingress"]).trim(),
+        "",
+      );
+      assert.doesNotMatch(
+        sh("ip", ["netns", "exec", ns.name, "tc", "qdisc", "show", "dev", "veth-b"]),
+        /clsact/,
+      );
+    },
+  );
 
   kernelTest("socket filter on a UDP socket sees exactly the datagrams sent to it", () => {
     reset();
