@@ -15,7 +15,7 @@ import { ProgArrayMap } from "./prog-array.js";
 import { QueueStackMap } from "./queue-stack.js";
 import { RingbufMap } from "./ringbuf.js";
 import type { BaseMap, VmMap, VmMapOptions, VmMapSpec } from "./map.js";
-import { decodeBtfValue } from "../../btf/value.js";
+import { btfDecoderFor } from "./btf-decode.js";
 
 type Constructor = (spec: VmMapSpec, memory: Memory, options: VmMapOptions) => BaseMap;
 
@@ -49,6 +49,6 @@ export function createVmMap(spec: VmMapSpec, memory: Memory, options: CreateVmMa
   const make = MAP_KINDS.get(spec.type);
   if (!make) throw new NotSupportedError(`${mapTypeName(spec.type)} maps in the VM`, `map '${spec.name}'`);
   const map = make(spec, memory, { ...options, cpus: options.cpus ?? defaultCpuCount() });
-  map.btfDecoder = decodeBtfValue;
+  map.btfDecoder = btfDecoderFor(options.datasecs);
   return map;
 }

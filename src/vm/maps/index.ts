@@ -28,3 +28,4 @@ export { QueueStackMap } from "./queue-stack.js";
 export { BloomFilterMap, DEFAULT_BLOOM_HASH_FUNCS } from "./bloom-filter.js";
 export { jhash, jhash2 } from "./jhash.js";
 export { PinNamespace, PinError } from "./pin.js";
+export { btfDecoderFor } from "./btf-decode.js";

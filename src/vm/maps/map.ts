@@ -16,6 +16,7 @@
  */
 import type { Btf } from "../../btf/index.js";
 import { TsbpfError } from "../../errors.js";
+import type { DatasecLayout } from "../../object/btf-fixup.js";
 import type { MapSpec } from "../../object/spec.js";
 import { MapType, mapTypeName } from "../../object/types.js";
 import type { Memory, Region } from "../memory.js";
@@ -51,6 +52,11 @@ export interface VmMapOptions {
   readonly hashSeed?: number;
   /** Per-CPU byte budget of a perf_event_array's host buffers (default 64 pages, like perf's default). */
   readonly perfBufferBytes?: number;
+  /**
+   * Real offsets of the object's DATASEC variables (ObjectSpec.datasecs): global data values
+   * decode each variable at its offset (clang leaves the DATASEC's offsets 0).
+   */
+  readonly datasecs?: readonly DatasecLayout[];
 }
 
 /** A map operation failed the way the kernel's would: names the map, the operation and the errno. */

@@ -105,7 +105,11 @@ export function loadVmObject(
   const maps = new Map<string, VmMap>();
   const byIndex: VmMap[] = [];
   for (const m of spec.maps) {
-    const map = createVmMap(m, runtime.memory, { cpus: runtime.env.cpus, btf: spec.btf });
+    const map = createVmMap(m, runtime.memory, {
+      cpus: runtime.env.cpus,
+      btf: spec.btf,
+      datasecs: spec.datasecs,
+    });
     if (m.frozen) map.freeze();
     maps.set(m.name, map);
     byIndex.push(map);

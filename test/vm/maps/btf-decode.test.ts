@@ -1,12 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadObjectSpec } from "../../../src/object/load.js";
 import { Memory } from "../../../src/vm/memory.js";
 import { createVmMap } from "../../../src/vm/maps/index.js";
 import { decodeBtfValue } from "../../../src/btf/value.js";
+import { VmRuntime } from "../../../src/vm/runtime/index.js";
+import { repoRoot } from "../../helpers/shared.js";
 
-const corpus = (p: string): Uint8Array => readFileSync(new URL(`../../../bpf/${p}`, import.meta.url));
+// repoRoot, not import.meta.url: the compiled tests run from dist/test, where ../../../bpf is missing
+const corpus = (p: string): Uint8Array => readFileSync(join(repoRoot, "bpf", p));
 
 test("global data maps decode their DATASEC: numbers, bigints, char arrays as strings", () => {
   const spec = loadObjectSpec(corpus("lang/global_data.bpf.o"), { file: "global_data.bpf.o" });
@@ -39,6 +43,14 @@ test("global data maps decode their DATASEC: numbers, bigints, char arrays as st
   assert.equal(decode("last_result"), "result!");
   value[v.get("last_result")!.offset + 1] = 1; // not a C string any more: numbers
   assert.deepEqual(decode("last_result"), [114, 1, 115, 117, 108, 116, 33, 0]);
+  value[v.get("last_result")!.offset + 1] = 0x65;
+  // the map decodes the whole section with the loader's DATASEC layouts (spec.datasecs)
+  const m = spec.maps.find((x) => x.section === ".bss")!;
+  const withLayouts = createVmMap(m, memory, { cpus: 1, btf: spec.btf, datasecs: spec.datasecs });
+  assert.deepEqual(withLayouts.decodeValue(value), { runs: 5n, last_result: "result!" });
+  assert.throws(() => withLayouts.decodeValue(value.subarray(0, 12)), /last_result.*too few bytes/);
+  const loaded = new VmRuntime({ cpus: 1 }).loadObject(spec).map(".bss");
+  assert.deepEqual(loaded.decodeValue(value), { runs: 5n, last_result: "result!" }, "loadObject passes them");
 });
 
 test("struct values: members by name, nested char arrays, pointer keys as bigint", () => {
