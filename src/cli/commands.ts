@@ -35,6 +35,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "dump BTF as C or bpftool's raw text",
     load: async () => (await import("./commands/btf.js")).default,
   },
+  load: {
+    summary: "load an object into the kernel: pin its programs and maps, or --attach them until Ctrl-C",
+    load: async () => (await import("./commands/load.js")).default,
+  },
   link: {
     summary: "list, show, detach and pin BPF links",
     load: async () => (await import("./commands/link.js")).default,
