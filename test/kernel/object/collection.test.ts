@@ -9,6 +9,7 @@ import {
   ProgramVerifierError,
   type KernelCollectionOptions,
 } from "../../../src/kernel/object/index.js";
+import { parseBtf } from "../../../src/btf/index.js";
 import { loadObjectFile, loadObjectSpec } from "../../../src/object/index.js";
 import { describeKernel, kernelTest } from "../../helpers/kernel-gate.js";
 import { repoRoot } from "../../helpers/shared.js";
@@ -63,6 +64,29 @@ describeKernel("KernelCollection", () => {
     assert.equal(c.btf, undefined);
     assert.equal(c.map("proto_count").info.btfId, 0);
     assert.equal(c.program("hash_count_proto").info().nrLineInfo, 0);
+  });
+
+  kernelTest("BTF the kernel rejects: retried sanitized, then loaded without BTF, said in the log", () => {
+    const good = loadObjectFile(obj("bpf/lang/global_data.bpf.o"));
+    const bytes = good.btf!.bytes.slice();
+    // Give the first INT an encoding no kernel accepts (bits 24-27: 0xf).
+    const id = [...Array(good.btf!.count).keys()].find((i) => i > 0 && good.btf!.kindOf(i) === "int")!;
+    const at = good.btf!.offsetOf(id)! + 12;
+    new DataView(bytes.buffer).setUint32(
+      at,
+      new DataView(bytes.buffer).getUint32(at, true) | (0xf << 24),
+      true,
+    );
+    const messages: string[] = [];
+    using c = KernelCollection.load({ ...good, btf: parseBtf(bytes) }, { log: (m) => messages.push(m) });
+    assert.equal(c.btf, undefined);
+    assert.match(messages.join("\n"), /retrying with kinds old kernels reject replaced/);
+    assert.match(
+      messages.join("\n"),
+      /loading without BTF \(no func_info\/line_info, no map key\/value types\)/,
+    );
+    assert.equal(testRun(c.program("global_data"), { ctxIn: new Uint8Array(0) }).retval, 160);
+    assert.equal(c.map(".data").info.btfId, 0);
   });
 
   kernelTest("prog array initial values are filled after the programs load (tail call)", () => {
