@@ -7,6 +7,10 @@ import { KernelProgram } from "../../src/kernel/program.js";
 import { PERF_EVENT_ATTR } from "../../src/kernel/sys/perf-event-attr.js";
 import { testRun } from "../../src/kernel/test-run.js";
 import { test } from "node:test";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describeKernel, kernelTest, uniqueName } from "../helpers/kernel-gate.js";
 
 /** An XDP program numbering its runs and sending each number with bpf_perf_event_output(BPF_F_CURRENT_CPU). */
@@ -74,6 +78,58 @@ test("perf_event_attr layout is the 136-byte PERF_ATTR_SIZE_VER8", () => {
   assert.equal(PERF_EVENT_ATTR.fields.wakeup_events.offset, 48);
   assert.equal(PERF_EVENT_ATTR.fields.config3.offset, 128);
   assert.deepEqual(parseCpuList("0-2,5,7-8\n"), [0, 1, 2, 5, 7, 8]);
+});
+
+test("perf_event_attr offsets match <linux/perf_event.h> (compiled with cc)", (t) => {
+  const fields = [
+    "config",
+    "sample_period",
+    "sample_type",
+    "read_format",
+    "wakeup_events",
+    "bp_type",
+    "config1",
+    "config2",
+    "branch_sample_type",
+    "sample_regs_user",
+    "sample_stack_user",
+    "clockid",
+    "sample_regs_intr",
+    "aux_watermark",
+    "sample_max_stack",
+    "aux_sample_size",
+    "sig_data",
+  ] as const;
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-perfattr-"));
+  try {
+    const src = `#include <stdio.h>\n#include <stddef.h>\n#include <linux/perf_event.h>\nint main(void){${fields
+      .map((f) => `printf("${f} %zu\\n", offsetof(struct perf_event_attr, ${f}));`)
+      .join("")}printf("size %zu\\n", sizeof(struct perf_event_attr));
+#ifdef PERF_ATTR_SIZE_VER8
+printf("config3 %zu\\n", offsetof(struct perf_event_attr, config3));
+#endif
+return 0;}`;
+    writeFileSync(join(dir, "o.c"), src);
+    try {
+      execFileSync("cc", ["-o", join(dir, "o"), join(dir, "o.c")], { stdio: "pipe" });
+    } catch (e) {
+      t.skip(`cc or linux/perf_event.h unavailable: ${(e as Error).message.split("\n")[0]}`);
+      return;
+    }
+    const got = Object.fromEntries(
+      execFileSync(join(dir, "o"), { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" "))
+        .map(([k, v]) => [k!, Number(v)]),
+    );
+    for (const f of fields) assert.equal(PERF_EVENT_ATTR.fields[f].offset, got[f], f);
+    // Older headers (6.1) end before config3 (PERF_ATTR_SIZE_VER8).
+    if (got.config3 !== undefined) assert.equal(PERF_EVENT_ATTR.fields.config3.offset, got.config3);
+    assert.equal(PERF_EVENT_ATTR.sizeof, got.config3 !== undefined ? got.size : got.size + 8);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describeKernel("perf buffer reader", () => {
