@@ -12,6 +12,7 @@ export const TOOLS: Readonly<
     summary: "sample kernel and user stacks on every CPU (folded, SVG flame graph)",
     load: async () => (await import("./profile.js")).default,
   },
+  execsnoop: { summary: "trace exec() syscalls", load: async () => (await import("./execsnoop.js")).default },
 };
 
 /** The tool named `name`, undefined when there is none. */
