@@ -39,6 +39,14 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "load an object into the kernel: pin its programs and maps, or --attach them until Ctrl-C",
     load: async () => (await import("./commands/load.js")).default,
   },
+  attach: {
+    summary: "attach a loaded program to a hook (tracepoint, xdp, kprobe, iter…), pinned or until Ctrl-C",
+    load: async () => (await import("./commands/attach.js")).default,
+  },
+  iter: {
+    summary: "run a BPF iterator program of an object and print its output (task, tcp, ksym, bpf_map…)",
+    load: async () => (await import("./commands/iter.js")).default,
+  },
   link: {
     summary: "list, show, detach and pin BPF links",
     load: async () => (await import("./commands/link.js")).default,
