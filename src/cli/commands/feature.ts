@@ -2,6 +2,7 @@ import {
   ATTACH_PROBES,
   MAP_TYPES,
   PROGRAM_TYPES,
+  probeBpfSyscall,
   probeMapType,
   probeProgramType,
   supportedHelpers,
@@ -17,6 +18,7 @@ import { UsageError, type Command, type CommandIO } from "../command.js";
  */
 
 interface Report {
+  syscall: FeatureResult;
   attach: FeatureResult[];
   program_types: Record<string, boolean>;
   map_types: Record<string, boolean>;
@@ -27,6 +29,7 @@ interface Report {
 function probeAll(withHelpers: boolean): Report {
   const details: Record<string, string> = {};
   const note = (r: FeatureResult): FeatureResult => ((details[r.name] = r.detail), r);
+  const syscall = note(probeBpfSyscall());
   const attach = ATTACH_PROBES.map((p) => note(p()));
   const program_types = Object.fromEntries(
     PROGRAM_TYPES.map((t) => [programTypeName(t), note(probeProgramType(t)).supported]),
@@ -34,7 +37,7 @@ function probeAll(withHelpers: boolean): Report {
   const map_types = Object.fromEntries(
     MAP_TYPES.map((t) => [mapTypeName(t), note(probeMapType(t)).supported]),
   );
-  const report: Report = { attach, program_types, map_types, details };
+  const report: Report = { syscall, attach, program_types, map_types, details };
   if (withHelpers) {
     report.helpers = Object.fromEntries(
       PROGRAM_TYPES.filter((t) => program_types[programTypeName(t)]).map((t) => [
@@ -49,7 +52,7 @@ function probeAll(withHelpers: boolean): Report {
 function text(r: Report): string {
   const out: string[] = [];
   const avail = (ok: boolean): string => (ok ? "is available" : "is NOT available");
-  out.push("Scanning system call availability...", "bpf() syscall is available", "");
+  out.push("Scanning system call availability...", `bpf() syscall ${avail(r.syscall.supported)}`, "");
   out.push("Scanning attach features...");
   for (const a of r.attach) out.push(`${a.name} ${avail(a.supported)}${a.supported ? "" : ` (${a.detail})`}`);
   out.push("", "Scanning eBPF program types...");
@@ -83,7 +86,9 @@ async function run(args: string[], io: CommandIO): Promise<number> {
   const report = probeAll(helpers);
   if (json) {
     const attach = Object.fromEntries(report.attach.map((a) => [a.name, a.supported]));
-    io.out(JSON.stringify({ ...report, attach }, null, pretty ? 2 : undefined));
+    io.out(
+      JSON.stringify({ ...report, syscall: report.syscall.supported, attach }, null, pretty ? 2 : undefined),
+    );
   } else {
     io.out(text(report));
   }
