@@ -14,4 +14,12 @@ export { KconfigError, type KconfigValue, type KconfigValues } from "./externs.j
 export { internalMapName } from "./globals.js";
 export { BPFFS_ROOT, TC_GLOBALS } from "./maps.js";
 export { loadObjectFile, readHostKconfig, parseKconfig, kernelVersionCode } from "./host.js";
-export { encodeObjectBtf, type DatasecLayout } from "./btf-fixup.js";
+export {
+  elfLayout,
+  prepareObjectBtf,
+  sanitizeBtfKinds,
+  specDatasecLayout,
+  type DatasecLayout,
+  type PreparedBtf,
+  type SectionLayout,
+} from "./btf-fixup.js";

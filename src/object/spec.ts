@@ -50,7 +50,7 @@ export interface LinkedFunction {
   readonly linkage: "static" | "global";
 }
 
-/** func_info / line_info / CO-RE record re-based to the linked program: `insnOff` is a slot index. */
+/** func_info / line_info / CO-RE record re-based to the linked program: `insnOff` is a BYTE offset (slot * 8), as in .BTF.ext; the kernel wants instruction units for func_info/line_info. */
 export type LinkedFuncInfo = FuncInfo;
 export type LinkedLineInfo = LineInfo;
 export type LinkedCoreRelo = CoreRelo;
@@ -206,6 +206,6 @@ export interface ObjectSpec {
   readonly btf: Btf | undefined;
   /** The object's .BTF.ext, undefined when absent. */
   readonly btfExt: BtfExt | undefined;
-  /** Real sizes and offsets of the BTF DATASECs (clang leaves 0s); see encodeObjectBtf. */
+  /** Real sizes and offsets of the BTF DATASECs (clang leaves 0s); see prepareObjectBtf. */
   readonly datasecs: readonly DatasecLayout[];
 }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseBtf } from "../../src/btf/index.js";
 import { btfLoadRaw, closeFd } from "../../src/kernel/sys/index.js";
-import { encodeObjectBtf, loadObjectFile, type ObjectSpec } from "../../src/object/index.js";
+import { loadObjectFile, prepareObjectBtf, type ObjectSpec } from "../../src/object/index.js";
 import { kernelTest } from "../helpers/kernel-gate.js";
 import { FIXTURES, corpusObjects, repoPath } from "./corpus.js";
 
@@ -10,7 +10,7 @@ const KCONFIG = { LINUX_KERNEL_VERSION: 1, CONFIG_BPF_SYSCALL: "y" };
 const load = (path: string): ObjectSpec => loadObjectFile(path, { kconfig: KCONFIG });
 
 function datasec(spec: ObjectSpec, name: string) {
-  const fixed = parseBtf(encodeObjectBtf(spec.btf!, spec.datasecs));
+  const fixed = parseBtf(prepareObjectBtf(spec, spec.btf!).blob);
   const t = fixed.typeByName(name, "datasec")!;
   return { t, vars: t.vars.map((v) => [v.type.name, v.offset, v.size]) };
 }
@@ -74,7 +74,7 @@ kernelTest("the kernel accepts the fixed BTF of every corpus object (and refuses
   for (const path of corpusObjects()) {
     const spec = load(path);
     if (!spec.btf) continue;
-    const { fd, log } = btfLoad(encodeObjectBtf(spec.btf, spec.datasecs));
+    const { fd, log } = btfLoad(prepareObjectBtf(spec, spec.btf).blob);
     assert.ok(fd >= 0, `${path}: BPF_BTF_LOAD failed (${fd}): ${log.split("\n").slice(-3).join(" | ")}`);
     closeFd(fd);
     loaded++;
