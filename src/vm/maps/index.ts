@@ -23,7 +23,13 @@ export { LpmTrieMap } from "./lpm-trie.js";
 export { ProgArrayMap } from "./prog-array.js";
 export { MapInMap } from "./map-in-map.js";
 export { RingbufMap, RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ } from "./ringbuf.js";
-export { PerfEventArrayMap, DEFAULT_PERF_BUFFER_BYTES, type PerfRecord } from "./perf-event-array.js";
+export {
+  PerfEventArrayMap,
+  VmPerfBufferReader,
+  DEFAULT_PERF_BUFFER_BYTES,
+  type PerfRecord,
+  type VmPerfBufferOptions,
+} from "./perf-event-array.js";
 export { QueueStackMap } from "./queue-stack.js";
 export { BloomFilterMap, DEFAULT_BLOOM_HASH_FUNCS } from "./bloom-filter.js";
 export { jhash, jhash2 } from "./jhash.js";

@@ -11,6 +11,7 @@ import {
   RingbufQuery,
   RINGBUF_BUSY_BIT,
   RINGBUF_DISCARD_BIT,
+  u32Key,
   type PerfEventArrayMap,
   type ProgArrayMap,
   type RingbufMap,
@@ -153,24 +154,59 @@ test("perf_event_output: per-CPU buffers, BPF_F_CURRENT_CPU, errors, lost counti
       new Interpreter(b.build(), { helpers: s.helpers }).run({ memory: s.memory, env: s.env }).r0,
     );
   };
+  assert.equal(out(0xffffffffn), -BigInt(Errno.ENOENT), "no perf event in the slot: nothing open yet");
+  const reader = perf.open();
+  assert.deepEqual(reader.cpus, [0, 1]);
   assert.equal(out(0xffffffffn), 0n);
   assert.equal(out(0n), -BigInt(Errno.EOPNOTSUPP), "CPU 0's event from CPU 1");
   assert.equal(out(5n), -BigInt(Errno.E2BIG));
   assert.equal(out(1n << 60n), -BigInt(Errno.EINVAL));
   assert.equal(out(1n << 32n), -BigInt(Errno.EINVAL), "ctx bytes without a contextBytes hook");
-  assert.deepEqual(perf.drain(), [
-    { cpu: 1, kind: "sample", data: new Uint8Array([0x55, 0, 0, 0, 0, 0, 0, 0]) },
+  assert.deepEqual(reader.readAll(), [
+    { type: "sample", cpu: 1, data: new Uint8Array([0x55, 0, 0, 0, 0, 0, 0, 0]) },
   ]);
   // 24 bytes per 8-byte sample; fill the 64-page budget then lose two.
-  const fits = Math.floor(perf.bufferBytes / 24);
+  const fits = Math.floor(reader.bufferBytes / 24);
   for (let i = 0; i < fits; i++) assert.equal(perf.output(1, 1, new Uint8Array(8)), 0);
   assert.equal(perf.output(1, 1, new Uint8Array(8)), -Errno.ENOSPC);
   assert.equal(perf.output(1, 1, new Uint8Array(8)), -Errno.ENOSPC);
-  assert.equal(perf.lost(1), 2);
-  const records = perf.drain(1);
+  assert.equal(reader.lost, 2n);
+  assert.equal(reader.pendingBytes(1), fits * 24);
+  const records = reader.readAll();
   assert.equal(records.length, fits + 1);
-  assert.deepEqual(records[fits], { cpu: 1, kind: "lost", lost: 2 });
-  assert.equal(perf.output(1, 1, new Uint8Array(8)), 0, "draining frees the buffer");
+  assert.deepEqual(records[fits], { type: "lost", cpu: 1, lost: 2n });
+  assert.equal(perf.output(1, 1, new Uint8Array(8)), 0, "reading frees the ring");
+  reader.close();
+  assert.equal(out(0xffffffffn), -BigInt(Errno.ENOENT), "closing the reader empties the slots");
+  assert.throws(() => reader.readAll(), /closed/);
+});
+
+test("perf event array readers: chosen CPUs only, own budget, delete, wait for a sample", async () => {
+  const s = setup(0);
+  const perf = make(
+    { type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 },
+    { memory: s.memory, cpus: 4 },
+  ) as PerfEventArrayMap;
+  assert.throws(() => perf.open({ cpus: [7] }), /no CPU 7/);
+  assert.throws(() => perf.open({ cpus: [3] }), /no CPU to read/, "CPU 3 has no slot");
+  const reader = perf.open({ cpus: [1], bufferBytes: 48 });
+  assert.deepEqual(reader.cpus, [1]);
+  assert.equal(perf.output(0, 0, new Uint8Array(8)), -Errno.ENOENT, "CPU 0 was not opened");
+  assert.equal(perf.output(1, 1, new Uint8Array(8)), 0);
+  assert.equal(perf.output(1, 1, new Uint8Array(8)), 0);
+  assert.equal(perf.output(1, 1, new Uint8Array(8)), -Errno.ENOSPC, "48 bytes hold two samples");
+  assert.equal(
+    reader.consume(() => {}),
+    3,
+  );
+  assert.equal(await reader.wait(1), false, "nothing arrived");
+  const waiting = reader.poll(-1, () => {});
+  perf.output(1, 1, new Uint8Array(4));
+  assert.equal(await waiting, 1);
+  assert.equal(perf.delete(u32Key(1)), true);
+  assert.equal(perf.delete(u32Key(1)), false);
+  assert.equal(perf.output(1, 1, new Uint8Array(8)), -Errno.ENOENT, "deleted");
+  reader.close();
 });
 
 test("tail calls through a prog array; an empty slot falls through with an error", () => {
