@@ -47,6 +47,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "run a BPF iterator program of an object and print its output (task, tcp, ksym, bpf_map…)",
     load: async () => (await import("./commands/iter.js")).default,
   },
+  kprobe: {
+    summary: "load a 'prog' section kprobe object (legacy pinned maps) and probe FUNC until Ctrl-C",
+    load: async () => (await import("./commands/kprobe.js")).default,
+  },
   link: {
     summary: "list, show, detach and pin BPF links",
     load: async () => (await import("./commands/link.js")).default,
