@@ -52,6 +52,14 @@ export function parseKconfig(text: string): Record<string, string> {
  * neither /proc/config.gz nor /boot/config-<release> is readable.
  */
 export function readHostKconfig(): KconfigValues {
+  // The running kernel's config does not change: gunzip /proc/config.gz once per process.
+  hostKconfig ??= readHostKconfigUncached();
+  return hostKconfig;
+}
+
+let hostKconfig: KconfigValues | undefined;
+
+function readHostKconfigUncached(): KconfigValues {
   const rel = release();
   let text: string | undefined;
   try {
