@@ -16,6 +16,7 @@ import { KernelProgram } from "../../../src/kernel/program.js";
 import { ensureBpffs } from "../../../src/kernel/bpffs.js";
 import { describeKernel, kernelTest, uniqueName } from "../../helpers/kernel-gate.js";
 import { counterMap, countingProgram } from "./helpers.js";
+import { cgroup2Root } from "../../helpers/cgroup.js";
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -55,7 +56,7 @@ describeKernel("tsbpf link / feature / trace-pipe", () => {
     assert.equal(refused.code, 1, "raw_tracepoint links cannot be detached");
     assert.match(refused.err, /detach raw_tracepoint link: BPF_LINK_DETACH failed: E(OPNOTSUPP|NOTSUP)\b/);
     // A cgroup link can: on a temporary cgroup.
-    const dir = `/sys/fs/cgroup/unified/tsbpf-${uniqueName("cgcli")}`;
+    const dir = `${cgroup2Root()}/tsbpf-${uniqueName("cgcli")}`;
     mkdirSync(dir);
     try {
       using cgprog = countingProgram(map, {

@@ -21,8 +21,7 @@ import {
 import { AttachType, LinkType, progDetach } from "../../../src/kernel/sys/index.js";
 import { describeKernel, kernelTest, uniqueName } from "../../helpers/kernel-gate.js";
 import { count, counterMap, countingProgram, createNetns, sh, type TestNetns } from "./helpers.js";
-
-const CGROUP2 = "/sys/fs/cgroup/unified";
+import { cgroup2Root } from "../../helpers/cgroup.js";
 
 describeKernel("network and cgroup links (in a test network namespace)", () => {
   let ns: TestNetns;
@@ -141,7 +140,7 @@ describeKernel("network and cgroup links (in a test network namespace)", () => {
 
   kernelTest("cgroup_skb egress on a temporary cgroup counts its processes' packets", () => {
     reset();
-    const dir = `${CGROUP2}/tsbpf-${uniqueName("cg")}`;
+    const dir = `${cgroup2Root()}/tsbpf-${uniqueName("cg")}`;
     mkdirSync(dir);
     try {
       using prog = countingProgram(map, {
