@@ -12,6 +12,14 @@ export const TOOLS: Readonly<
     summary: "sample kernel and user stacks on every CPU (folded, SVG flame graph)",
     load: async () => (await import("./profile.js")).default,
   },
+  runqlat: {
+    summary: "run queue (scheduler) latency histogram",
+    load: async () => (await import("./runqlat.js")).default,
+  },
+  biolatency: {
+    summary: "block device I/O latency histogram",
+    load: async () => (await import("./biolatency.js")).default,
+  },
   execsnoop: { summary: "trace exec() syscalls", load: async () => (await import("./execsnoop.js")).default },
   opensnoop: {
     summary: "trace open() family syscalls",

@@ -22,6 +22,8 @@ export interface RunningTool {
   /** Resolves once the tool printed `text` on stdout or stderr (rejects after `ms`). */
   waitFor(text: string | RegExp, ms?: number): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<ToolRun>;
+  /** What it printed so far. */
+  output(): { stdout: string; stderr: string };
   done: Promise<ToolRun>;
 }
 
@@ -52,6 +54,7 @@ export function startTool(name: string, args: readonly string[], timeoutMs = 60_
   return {
     child,
     done,
+    output: () => ({ stdout, stderr }),
     waitFor(text, ms = 20_000) {
       return new Promise((resolve, reject) => {
         const matches = (): boolean =>
