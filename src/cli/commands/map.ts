@@ -154,7 +154,7 @@ function parse(args: readonly string[]): Parsed {
   }
   const verb = words.shift();
   if (verb === undefined)
-    throw new UsageError("missing subcommand (list, show, dump, lookup, update or delete)");
+    throw new UsageError("missing subcommand (list, show, dump, lookup, update, delete or pin)");
   return { verb, words, json, pretty, flags };
 }
 
@@ -242,6 +242,13 @@ const VERBS: Readonly<Record<string, (p: Parsed, io: CommandIO, print: (v: unkno
       if (json) print(null);
       return 0;
     }),
+  pin: ({ words, json }, io, print) =>
+    withMap(words, (map, rest) => {
+      if (rest.length !== 1) throw new UsageError("pin needs MAP PATH (a path in bpffs)");
+      map.pin(rest[0]!);
+      if (json) print(null);
+      return 0;
+    }),
 };
 
 async function run(args: string[], io: CommandIO): Promise<number> {
@@ -263,7 +270,7 @@ async function run(args: string[], io: CommandIO): Promise<number> {
 
 const command: Command = {
   usage:
-    "map list | show [MAP] | dump MAP | lookup MAP KEYHEX | update MAP KEYHEX VALUEHEX [--noexist|--exist] | delete MAP KEYHEX  [--json|--pretty]",
+    "map list | show [MAP] | dump MAP | lookup MAP KEYHEX | update MAP KEYHEX VALUEHEX [--noexist|--exist] | delete MAP KEYHEX | pin MAP PATH  [--json|--pretty]",
   run,
 };
 export default command;

@@ -1,4 +1,9 @@
 import { readFileSync } from "node:fs";
+import { decode } from "../../isa/codec.js";
+import { helperByName } from "../../isa/helpers.js";
+import type { Instruction } from "../../isa/instruction.js";
+import { formatInstruction } from "../../isa/llvm/index.js";
+import { Class, JumpOp, LDDW } from "../../isa/opcodes.js";
 import { SyscallError } from "../../kernel/errors.js";
 import { KernelProgram } from "../../kernel/program.js";
 import { getProgramInfo, readFdInfo, type ProgramInfo } from "../../kernel/sys/index.js";
@@ -115,23 +120,106 @@ function listPrograms(): ProgRecord[] {
   return out;
 }
 
-function parse(args: readonly string[]): { verb: string; words: string[]; json: boolean; pretty: boolean } {
+/** Disassembly syntaxes of `prog dump xlated`. */
+const SYNTAXES = ["verifier", "llvm"] as const;
+type Syntax = (typeof SYNTAXES)[number];
+
+/** Kernel symbol names by address (/proc/kallsyms), read once, for the helpers of xlated code. */
+let kallsyms: { base: bigint | undefined; names: Map<bigint, string> } | undefined;
+function kernelSymbols(): { base: bigint | undefined; names: Map<bigint, string> } {
+  if (kallsyms) return kallsyms;
+  const names = new Map<bigint, string>();
+  let base: bigint | undefined;
+  let text = "";
+  try {
+    text = readFileSync("/proc/kallsyms", "utf8");
+  } catch {
+    // no symbols: calls print their raw immediates
+  }
+  for (const line of text.split("\n")) {
+    const [addr, , name] = line.split(" ");
+    if (!addr || !name || /^0+$/.test(addr)) continue;
+    const a = BigInt(`0x${addr}`);
+    if (name === "__bpf_call_base") base = a;
+    if (!names.has(a)) names.set(a, name.split("\t")[0]!);
+  }
+  return (kallsyms = { base, names });
+}
+
+/** One line of an xlated dump. */
+export interface XlatedLine {
+  /** Instruction index (lddw takes two). */
+  pc: number;
+  /** The instruction's bytes, hex. */
+  raw: string;
+  disasm: string;
+}
+
+/**
+ * The kernel's translated instructions of a program in verifier (bpftool) or LLVM syntax. As in
+ * bpftool, helper calls (whose immediates the kernel turned into offsets from __bpf_call_base)
+ * are named from /proc/kallsyms, and map loads print as map[id:N] / map[id:N][0]+OFF.
+ */
+export function dumpXlated(bytes: Uint8Array, syntax: Syntax): XlatedLine[] {
+  const program = decode(bytes, { file: "xlated", validate: false });
+  const out: XlatedLine[] = [];
+  let pc = 0;
+  for (const insn of program) {
+    const slots = insn.code === LDDW ? 2 : 1;
+    const raw = Buffer.from(bytes.subarray(pc * 8, (pc + slots) * 8)).toString("hex");
+    out.push({ pc, raw, disasm: xlatedText(insn, syntax) });
+    pc += slots;
+  }
+  return out;
+}
+
+function xlatedText(insn: Instruction, syntax: Syntax): string {
+  const prefix = syntax === "verifier" ? `(${insn.code.toString(16).padStart(2, "0")}) ` : "";
+  if (insn.code === LDDW && (insn.src === 1 || insn.src === 2)) {
+    // BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE: the kernel reports the map's id
+    const value = insn.src === 1 ? `map[id:${insn.imm}]` : `map[id:${insn.imm}][0]+${insn.imm2 ?? 0}`;
+    return `${prefix}r${insn.dst} = ${value}`;
+  }
+  if (insn.code === (Class.JMP | JumpOp.CALL) && insn.src === 0) {
+    const { base, names } = kernelSymbols();
+    const name = base !== undefined ? names.get(base + BigInt(insn.imm)) : undefined;
+    // bpftool prints the name with the raw offset; LLVM syntax wants the helper's id.
+    if (name !== undefined && syntax === "verifier") return `${prefix}call ${name}#${insn.imm}`;
+    const helper = name !== undefined ? helperByName(name) : undefined;
+    if (helper) return formatInstruction({ ...insn, imm: helper.id }, { syntax, annotate: false });
+  }
+  return formatInstruction(insn, { syntax, annotate: false });
+}
+
+function parse(args: readonly string[]): {
+  verb: string;
+  words: string[];
+  json: boolean;
+  pretty: boolean;
+  syntax: Syntax;
+} {
   const words: string[] = [];
   let json = false;
   let pretty = false;
-  for (const a of args) {
-    if (a === "--json" || a === "-j") json = true;
+  let syntax: Syntax = "verifier";
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--syntax" || a.startsWith("--syntax=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i];
+      if (!SYNTAXES.includes(v as Syntax)) throw new UsageError(`--syntax must be ${SYNTAXES.join(" or ")}`);
+      syntax = v as Syntax;
+    } else if (a === "--json" || a === "-j") json = true;
     else if (a === "--pretty" || a === "-p") json = pretty = true;
     else if (a.startsWith("-") && a.length > 1) throw new UsageError(`unknown option '${a}'`);
     else words.push(a);
   }
   const verb = words.shift();
-  if (verb === undefined) throw new UsageError("missing subcommand (list or show)");
-  return { verb, words, json, pretty };
+  if (verb === undefined) throw new UsageError("missing subcommand (list, show or dump)");
+  return { verb, words, json, pretty, syntax };
 }
 
 async function run(args: string[], io: CommandIO): Promise<number> {
-  const { verb, words, json, pretty } = parse(args);
+  const { verb, words, json, pretty, syntax } = parse(args);
   const print = (value: unknown) => io.out(JSON.stringify(value, null, pretty ? 2 : undefined));
   try {
     if (verb === "list" || (verb === "show" && words.length === 0)) {
@@ -152,7 +240,28 @@ async function run(args: string[], io: CommandIO): Promise<number> {
       }
       return 0;
     }
-    throw new UsageError(`unknown subcommand '${verb}' (list or show)`);
+    if (verb === "dump") {
+      const [what, ...selector] = words;
+      if (what !== "xlated")
+        throw new UsageError(`prog dump ${what ?? ""}: only 'xlated' is supported`.trim());
+      const prog = openProgram(selector);
+      try {
+        const info = getProgramInfo(prog.fd, { xlated: true });
+        const lines = dumpXlated(info.xlatedInsns ?? new Uint8Array(0), syntax);
+        if (json) print(lines);
+        else
+          io.out(
+            [
+              `${info.name || `prog_${info.id}`}:`,
+              ...lines.map((l) => `${String(l.pc).padStart(4)}: ${l.disasm}`),
+            ].join("\n"),
+          );
+      } finally {
+        prog.close();
+      }
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand '${verb}' (list, show or dump)`);
   } catch (e) {
     // Kernel refusals are runtime faults (exit 1); bad selectors stay input errors (exit 2).
     if (e instanceof SyscallError) {
@@ -164,7 +273,8 @@ async function run(args: string[], io: CommandIO): Promise<number> {
 }
 
 const command: Command = {
-  usage: "prog list|show [PROG] [--json|--pretty]   PROG: ID | id ID | name NAME | pinned PATH",
+  usage:
+    "prog list|show [PROG] | dump xlated PROG [--syntax verifier|llvm]  [--json|--pretty]   PROG: ID | id ID | name NAME | pinned PATH",
   run,
 };
 export default command;
