@@ -6,6 +6,7 @@
  */
 import type { HelperCall } from "../helper-registry.js";
 import type { PacketState } from "../runtime/env.js";
+import { isRedirectMap } from "../maps/slot-map.js";
 import { envOf, Errno, type RuntimeHelper } from "./common.js";
 
 /** sizeof(struct xdp_frame): kept free at the start of the headroom. */
@@ -115,24 +116,28 @@ export const XDP_HELPERS: readonly RuntimeHelper[] = [
 /** XDP actions bpf_redirect_map may return from its flags when the slot is empty. */
 const XDP_ACTION_MASK = 3;
 const BPF_F_BROADCAST = 1 << 3;
-const BPF_F_EXCLUDE_INGRESS = 1 << 4;
+const XDP_REDIRECT = 4;
 
 export const REDIRECT_MAP_HELPERS: readonly RuntimeHelper[] = [
   {
-    // long bpf_redirect_map(struct bpf_map *map, u64 key, u64 flags)
+    // long bpf_redirect_map(struct bpf_map *map, u64 key, u64 flags): __bpf_xdp_redirect_map
     name: "bpf_redirect_map",
     fn: (call) => {
       const env = envOf(call);
-      const flags = call.arg(3);
-      if (flags & ~BigInt(XDP_ACTION_MASK | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) return 0; // XDP_ABORTED
       const map = env.maps.mapAt(call.arg(1));
       if (!map) throw new Error(`r1 = 0x${call.arg(1).toString(16)} is not a map`);
-      const key = new Uint8Array(4);
-      new DataView(key.buffer).setUint32(0, call.argU32(2), true);
-      const found = map.lookupElem(key, env.cpu) !== 0n;
-      if (!found && !(Number(flags) & BPF_F_BROADCAST)) return Number(flags) & XDP_ACTION_MASK;
-      env.redirect = { kind: "map", target: call.argU32(2), flags: Number(flags), map: map.name };
-      return 4; // XDP_REDIRECT
+      if (!isRedirectMap(map))
+        throw new Error(`map '${map.name}' (${map.typeName}) is not a devmap, devmap_hash, cpumap or xskmap`);
+      const flags = call.arg(3);
+      // flags the map type does not take make the program's action XDP_ABORTED
+      if (flags & ~BigInt(XDP_ACTION_MASK | map.redirectFlags)) return 0;
+      const f = Number(flags);
+      const index = call.argU32(2);
+      const entry = map.redirectTarget(index);
+      // the lower bits of the flags are the action when the slot is empty (unless broadcasting)
+      if (!entry && !(f & BPF_F_BROADCAST)) return f & XDP_ACTION_MASK;
+      env.redirect = { kind: "map", target: index, flags: f, map: map.name, ...entry };
+      return XDP_REDIRECT;
     },
   },
 ];

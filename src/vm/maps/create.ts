@@ -14,6 +14,9 @@ import { PerfEventArrayMap } from "./perf-event-array.js";
 import { ProgArrayMap } from "./prog-array.js";
 import { QueueStackMap } from "./queue-stack.js";
 import { RingbufMap } from "./ringbuf.js";
+import { CpuMap } from "./cpumap.js";
+import { DevMap } from "./devmap.js";
+import { SocketMap } from "./socket-map.js";
 import type { BaseMap, VmMap, VmMapOptions, VmMapSpec } from "./map.js";
 import { btfDecoderFor } from "./btf-decode.js";
 
@@ -36,6 +39,12 @@ export const MAP_KINDS: ReadonlyMap<MapType, Constructor> = new Map<MapType, Con
   [MapType.QUEUE, (s, m, o) => new QueueStackMap(s, m, o, false)],
   [MapType.STACK, (s, m, o) => new QueueStackMap(s, m, o, true)],
   [MapType.BLOOM_FILTER, (s, m, o) => new BloomFilterMap(s, m, o)],
+  [MapType.DEVMAP, (s, m, o) => new DevMap(s, m, o, false)],
+  [MapType.DEVMAP_HASH, (s, m, o) => new DevMap(s, m, o, true)],
+  [MapType.CPUMAP, (s, m, o) => new CpuMap(s, m, o)],
+  [MapType.XSKMAP, (s, m, o) => new SocketMap(s, m, o)],
+  [MapType.SOCKMAP, (s, m, o) => new SocketMap(s, m, o)],
+  [MapType.SOCKHASH, (s, m, o) => new SocketMap(s, m, o)],
 ]);
 
 export type CreateVmMapOptions = Partial<VmMapOptions>;

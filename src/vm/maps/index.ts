@@ -35,3 +35,7 @@ export { BloomFilterMap, DEFAULT_BLOOM_HASH_FUNCS } from "./bloom-filter.js";
 export { jhash, jhash2 } from "./jhash.js";
 export { PinNamespace, PinError } from "./pin.js";
 export { btfDecoderFor } from "./btf-decode.js";
+export { DevMap, DEVMAP_REDIRECT_FLAGS } from "./devmap.js";
+export { CpuMap, CPUMAP_MAX_QSIZE } from "./cpumap.js";
+export { SocketMap } from "./socket-map.js";
+export { SlotMap, isRedirectMap, type RedirectMap, type RedirectEntry } from "./slot-map.js";

@@ -121,6 +121,12 @@ export interface RedirectTarget {
   readonly flags: number;
   /** Map name (bpf_redirect_map). */
   readonly map?: string;
+  /** bpf_redirect_map: the device of the devmap entry (absent when broadcasting). */
+  readonly ifindex?: number;
+  /** bpf_redirect_map: the CPU of the cpumap entry. */
+  readonly cpu?: number;
+  /** bpf_redirect_map: the socket of the xskmap entry (its host-given name). */
+  readonly socket?: string;
 }
 
 /**
