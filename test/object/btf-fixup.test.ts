@@ -58,7 +58,9 @@ test("DATASEC sizes and offsets come from the ELF sections and symbols", () => {
 });
 
 function btfLoad(blob: Uint8Array): { fd: number; log: string } {
-  const log = new Uint8Array(1 << 16);
+  // Big enough for the verbose log of an object that pulls in many kernel types (a truncated
+  // log makes the kernel answer ENOSPC even for valid BTF).
+  const log = new Uint8Array(1 << 24);
   const r = btfLoadRaw({
     btf: blob,
     btf_size: blob.length,
