@@ -126,16 +126,25 @@ export interface Child {
   interrupt(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `tsbpf ARGS` in a child node (tsx for the sources, plain node for dist/). */
-export function spawnTsbpf(args: readonly string[]): Child {
+/**
+ * Starts `tsbpf ARGS` in a child node (tsx for the sources, plain node for dist/), under
+ * `wrapper` when given (e.g. ["unshare", "-n"] for a fresh network namespace).
+ */
+export function spawnTsbpf(args: readonly string[], wrapper: readonly string[] = []): Child {
   const compiled = import.meta.url.endsWith(".js");
   const mainUrl = new URL(`../../src/cli/main.${compiled ? "js" : "ts"}`, import.meta.url).href;
   const script = `const { main } = await import(${JSON.stringify(mainUrl)}); process.exitCode = await main(process.argv.slice(1));`;
-  const child = spawn(
+  const command = [
+    ...wrapper,
     process.execPath,
-    [...(compiled ? [] : ["--import", "tsx"]), "--input-type=module", "-e", script, "--", ...args],
-    { stdio: ["ignore", "pipe", "pipe"], cwd: root },
-  );
+    ...(compiled ? [] : ["--import", "tsx"]),
+    "--input-type=module",
+    "-e",
+    script,
+    "--",
+    ...args,
+  ];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"], cwd: root });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
