@@ -100,9 +100,10 @@ describe("bpf corpus", () => {
     },
   );
 
-  it("lists every object in the manifest exactly once", () => {
+  it("lists every object in the manifest exactly once (the tools' objects in bpf/tools are tested by their tools)", () => {
     const listed = manifest.objects.map((o) => o.object);
-    assert.deepEqual([...listed].sort(), [...objects].sort());
+    const corpus = objects.filter((o) => !o.startsWith("bpf/tools/"));
+    assert.deepEqual([...listed].sort(), [...corpus].sort());
   });
 
   for (const obj of manifest.objects) {
