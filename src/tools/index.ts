@@ -20,6 +20,10 @@ export const TOOLS: Readonly<
     summary: "block device I/O latency histogram",
     load: async () => (await import("./biolatency.js")).default,
   },
+  ps: {
+    summary: "process list through a task iterator, bpf_loop or open-coded iterators",
+    load: async () => (await import("./ps.js")).default,
+  },
   execsnoop: { summary: "trace exec() syscalls", load: async () => (await import("./execsnoop.js")).default },
   opensnoop: {
     summary: "trace open() family syscalls",
