@@ -2,7 +2,7 @@
  * The kernel backend's numbers: (1) loading every corpus object that libbpf can load (parse +
  * BTF + maps + programs, then close) with tsbpf's KernelCollection next to `bpftool prog
  * loadall` on the same objects (a process each; its start-up cost is shown on its own row), and
- * (2) the /work/shared/bench programs run in the kernel (BPF_PROG_TEST_RUN, repeat 20000) and in
+ * (2) the ../shared/bench programs run in the kernel (BPF_PROG_TEST_RUN, repeat 20000) and in
  * the VM in the same run, with the ratio. Needs root (bpf(2), bpffs); without it the suite says why.
  */
 import { spawnSync } from "node:child_process";
@@ -142,7 +142,7 @@ function runRows(): BenchRow[] {
 }
 
 export const kernelLoadSuite: BenchSuite = {
-  title: "kernel backend (object load vs bpftool; VM vs kernel ns/run on /work/shared/bench, udp.bin)",
+  title: "kernel backend (object load vs bpftool; VM vs kernel ns/run on ../shared/bench, udp.bin)",
   run(): BenchRow[] {
     try {
       return [...loadRows(), ...runRows()];

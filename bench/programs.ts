@@ -10,11 +10,11 @@ const I = (code: number, dst: number, src: number, off: number, imm: number): In
   imm,
 });
 
-/** The xorshift64 seed of /work/shared/bench/xorshift.bpf.c. */
+/** The xorshift64 seed of ../shared/bench/xorshift.bpf.c. */
 export const XORSHIFT_SEED = 0x9e3779b97f4a7c15n;
 
 /**
- * The 11-instruction xorshift64 loop of /work/shared/bench/README.md (9 ALU + counter add + jne),
+ * The 11-instruction xorshift64 loop of ../shared/bench/README.md (9 ALU + counter add + jne),
  * `rounds` times, r0 = the final state.
  */
 export function xorshiftProgram(rounds: number): Instruction[] {

@@ -10,7 +10,7 @@ import { kernelLoadSuite } from "./kernel-load.js";
  */
 const SUITES: readonly BenchSuite[] = [interpreterSuite, btfSuite, vmProgramsSuite, kernelLoadSuite];
 
-/** Peers measured on this machine (see /work/shared/bench/README.md), xorshift64 loop. */
+/** Peers measured on this machine (see ../shared/bench/README.md), xorshift64 loop. */
 const PEERS = [
   ["uBPF interpreter (C)", 5.6],
   ["uBPF x86-64 JIT", 0.18],
@@ -33,7 +33,7 @@ for (const suite of SUITES) {
       `  ${pad(r.name, w)}${lpad(r.ns.toFixed(2), 10)}  ${pad(r.unit, 6)}${lpad(String(r.perCall), 12)}  ${r.note ?? ""}`,
     );
   if (suite.title.startsWith("interpreter")) {
-    console.log("  peers on the xorshift64 loop (same machine, /work/shared/bench/README.md):");
+    console.log("  peers on the xorshift64 loop (same machine, ../shared/bench/README.md):");
     for (const [name, ns] of PEERS) console.log(`  ${pad(`  ${name}`, w)}${lpad(ns.toFixed(2), 10)}  insn`);
   }
   console.log();

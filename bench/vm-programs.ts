@@ -1,5 +1,5 @@
 /**
- * VM runs of the /work/shared/bench programs (BPF_PROG_TEST_RUN semantics, udp.bin) next to the
+ * VM runs of the ../shared/bench programs (BPF_PROG_TEST_RUN semantics, udp.bin) next to the
  * kernel's ns/run from that README, and XDP pcap replay throughput (xdp_drop_icmp over the
  * corpus capture, many times).
  */
@@ -10,7 +10,7 @@ import { readCapture } from "../src/vm/pcap/index.js";
 import { runCapture, VmRuntime } from "../src/vm/runtime/index.js";
 import { measure, sharedDir, type BenchRow, type BenchSuite } from "./harness.js";
 
-/** Kernel ns per run on this machine (README of /work/shared/bench, repeat 20000). */
+/** Kernel ns per run on this machine (README of ../shared/bench, repeat 20000). */
 const KERNEL_NS: Readonly<Record<string, number>> = {
   xorshift: 2500,
   hashmap: 18000,
@@ -25,7 +25,7 @@ const root = ["..", "../.."]
   .find((dir) => existsSync(`${dir}package.json`))!;
 
 export const vmProgramsSuite: BenchSuite = {
-  title: "vm programs (test runs on udp.bin; kernel figure from /work/shared/bench/README.md)",
+  title: "vm programs (test runs on udp.bin; kernel figure from ../shared/bench/README.md)",
   run(): BenchRow[] {
     const rows: BenchRow[] = [];
     const bench = `${sharedDir()}/bench`;

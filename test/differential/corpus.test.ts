@@ -1,6 +1,6 @@
 /**
  * VM vs kernel: every program of bpf/corpus.json with a test run, and every program of
- * /work/shared/bench, runs on both backends with the same input; retval, output data and the
+ * ../shared/bench, runs on both backends with the same input; retval, output data and the
  * contents of every readable map must be identical, except what the MASKS table names (values
  * only the kernel can produce: clocks, CPU ids, random numbers...), each with its reason.
  */

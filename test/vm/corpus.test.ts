@@ -1,5 +1,5 @@
 // Every test run of bpf/corpus.json (checked in the real kernel) in the VM, the corpus pcap run,
-// the benchmark programs of /work/shared/bench with the results their README lists, and the
+// the benchmark programs of ../shared/bench with the results their README lists, and the
 // guide scenarios.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -134,7 +134,7 @@ describe("pcap runs", () => {
 
 const bench = `${shared}/bench`;
 describe(
-  "benchmark programs (/work/shared/bench)",
+  "benchmark programs (../shared/bench)",
   { skip: existsSync(bench) ? false : `no ${bench}` },
   () => {
     const packet = (name: string): Uint8Array => new Uint8Array(readFileSync(`${bench}/packets/${name}`));

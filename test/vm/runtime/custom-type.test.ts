@@ -1,4 +1,4 @@
-// The guide's custom program type (/work/shared/guides/004): a context of one u32, a program that
+// The guide's custom program type (../shared/guides/004): a context of one u32, a program that
 // adds 42 to it, attached to a hook the host fires.
 import assert from "node:assert/strict";
 import { test } from "node:test";
