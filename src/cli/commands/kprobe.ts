@@ -3,6 +3,7 @@ import { attachProgram } from "../../kernel/attach.js";
 import { probeKprobeEvents, probeKprobePmu } from "../../kernel/features/index.js";
 import { noKprobesError, type ProbeMode } from "../../kernel/links/index.js";
 import { KernelCollection } from "../../kernel/object/index.js";
+import { ProgramType } from "../../object/index.js";
 import { parseCommandArgs } from "../args.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
 import { Lifetime } from "../lifetime.js";
@@ -63,6 +64,10 @@ async function run(args: string[], io: CommandIO): Promise<number> {
   if (!prog)
     throw new TsbpfError(
       `${path}: no program in section 'prog' and ${spec.programs.length} programs (${spec.programs.map((p) => `${p.name} in ${p.section}`).join(", ") || "none"})`,
+    );
+  if (prog.type !== ProgramType.KPROBE)
+    throw new TsbpfError(
+      `${path}: prog '${prog.name}' is a ${prog.typeName} program (section '${prog.section}'), not a kprobe program`,
     );
   // Before anything is created: a kernel without kprobes leaves no map, pin or program behind.
   checkKprobes(mode);
