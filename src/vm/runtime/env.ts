@@ -4,6 +4,7 @@
  * program types. One RuntimeEnv is passed as `env` to every run of a VmRuntime's programs.
  */
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { defaultCpuCount } from "../maps/cpus.js";
 import type { MapTable } from "../maps/map.js";
 import type { Region } from "../memory.js";
@@ -14,12 +15,75 @@ export interface TaskContext {
   readonly pid: number;
   /** Process id (task->tgid). */
   readonly tgid: number;
+  /** Real user and group ids (cred->uid, cred->gid: what bpf_get_current_uid_gid gives). */
   readonly uid: number;
   readonly gid: number;
-  /** Command name, at most 15 bytes are visible (TASK_COMM_LEN 16 with the NUL). */
+  /** Effective, saved and filesystem ids (cred->euid…); default uid / gid. */
+  readonly euid?: number;
+  readonly suid?: number;
+  readonly fsuid?: number;
+  readonly egid?: number;
+  readonly sgid?: number;
+  readonly fsgid?: number;
+  /** Command name (task->comm), at most 15 bytes are visible (TASK_COMM_LEN 16 with the NUL). */
   readonly comm: string;
+  /** The parent process (task->real_parent, task->parent); absent: the task is its own parent. */
+  readonly parent?: TaskContext;
   /** Address of a host-provided task_struct region (bpf_get_current_task); 0 when absent. */
   readonly taskAddress?: bigint;
+}
+
+/** Fields of /proc/<pid>/status and /proc/<pid>/comm, undefined when unreadable (not Linux). */
+function readProcTask(pid: string): { readonly task: TaskContext; readonly ppid: number } | undefined {
+  let status: string;
+  let comm: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+    // comm itself, not status' Name: line (which escapes some characters)
+    comm = readFileSync(`/proc/${pid}/comm`, "utf8").replace(/\n$/, "");
+  } catch {
+    return undefined;
+  }
+  const field = (name: string): number[] =>
+    (new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status)?.[1] ?? "").trim().split(/\s+/).map(Number);
+  const [tgid] = field("Tgid");
+  const [tid] = field("Pid");
+  const [ppid] = field("PPid");
+  const [uid, euid, suid, fsuid] = field("Uid");
+  const [gid, egid, sgid, fsgid] = field("Gid");
+  const ids = [tgid, tid, ppid, uid, euid, suid, fsuid, gid, egid, sgid, fsgid];
+  if (!ids.every((x) => x !== undefined && Number.isInteger(x))) return undefined;
+  return {
+    task: { pid: tid!, tgid: tgid!, uid: uid!, euid, suid, fsuid, gid: gid!, egid, sgid, fsgid, comm },
+    ppid: ppid!,
+  };
+}
+
+/**
+ * The host process as the current task, as the kernel sees it when this process calls
+ * BPF_PROG_TEST_RUN: pid, tgid, ids and comm from /proc/self (comm is the kernel's name of the
+ * process, "node", not process.title), the parent process from /proc/<ppid>. Where there is no
+ * /proc: process.pid, process.ppid, the real ids and the executable's name.
+ */
+export function hostTask(): TaskContext {
+  const { task, ppid } = readProcTask("self") ?? {
+    task: {
+      pid: process.pid,
+      tgid: process.pid,
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+      comm: basename(process.execPath).slice(0, 15) || "node",
+    },
+    ppid: process.ppid,
+  };
+  const parent = readProcTask(String(ppid))?.task ?? {
+    pid: ppid,
+    tgid: ppid,
+    uid: task.uid,
+    gid: task.gid,
+    comm: "",
+  };
+  return { ...task, parent };
 }
 
 /** Clocks of the time helpers, in nanoseconds. */
@@ -167,17 +231,6 @@ export interface RuntimeEnvOptions {
   readonly kernelRegions?: (region: Region) => boolean;
   /** Memory regions probe_read_user may read; any mapped region when absent. */
   readonly userRegions?: (region: Region) => boolean;
-}
-
-/** The host process as the current task (uid/gid of the process, comm "node"). */
-export function hostTask(): TaskContext {
-  return {
-    pid: process.pid,
-    tgid: process.pid,
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
-    comm: process.title.slice(0, 15) || "node",
-  };
 }
 
 /** Default number of possible CPUs: the host's (as per-CPU maps count them). */

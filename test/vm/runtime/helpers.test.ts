@@ -10,7 +10,8 @@ import { loadObjectFile } from "../../../src/object/index.js";
 import { formatBpf } from "../../../src/vm/helpers/index.js";
 import { Memory } from "../../../src/vm/memory.js";
 import { syscall, xdp } from "../../../src/vm/program-types/index.js";
-import { fixedClock, VmRuntime } from "../../../src/vm/runtime/index.js";
+import { loadKernelBtf } from "../../../src/btf/index.js";
+import { createTaskStruct, fixedClock, hostTask, VmRuntime } from "../../../src/vm/runtime/index.js";
 
 // the repository root, whether this runs from the sources (tsx) or from dist/ (compiled)
 const root = ["../../..", "../../../.."]
@@ -158,5 +159,81 @@ test("tsbpf-corpus kfuncs resolve by name: the open-coded iterator", () => {
   assert.deepEqual(
     [v.getBigUint64(0, true), v.getBigUint64(8, true), v.getUint32(16, true)],
     [499500n, 499500n, 1000],
+  );
+});
+
+test("the host task is this process as the kernel sees it: /proc comm and ids, the parent process", () => {
+  const t = hostTask();
+  assert.equal(t.tgid, process.pid);
+  assert.equal(t.parent?.tgid, process.ppid, "task->real_parent->tgid is the parent's pid");
+  if (existsSync("/proc/self/comm")) {
+    assert.equal(
+      t.comm,
+      readFileSync("/proc/self/comm", "utf8").trimEnd(),
+      "the kernel's comm, not process.title",
+    );
+    assert.equal(t.pid, process.pid, "the main thread's id");
+    assert.equal(t.uid, process.getuid!());
+    assert.equal(t.euid, process.geteuid!());
+    assert.equal(t.gid, process.getgid!());
+  }
+  const rt = new VmRuntime({ task: t });
+  const comm = rt.loadProgram(
+    new ProgramBuilder()
+      .mov(R1, R10)
+      .add(R1, -16)
+      .mov(R2, 16)
+      .call(16)
+      .ldx(Size.DW, R0, R10, -16)
+      .exit()
+      .build(),
+    { type: syscall },
+  );
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, comm.testRun().r0, true);
+  assert.equal(new TextDecoder().decode(bytes).replace(/\0.*$/s, ""), t.comm.slice(0, 8));
+});
+
+test("task_struct: real_parent and parent point at the parent's task_struct, group_leader at itself", (ctx) => {
+  let btf;
+  try {
+    btf = loadKernelBtf();
+  } catch {
+    return ctx.skip("no /sys/kernel/btf/vmlinux");
+  }
+  const memory = new Memory();
+  const task = {
+    pid: 11,
+    tgid: 10,
+    uid: 5,
+    gid: 6,
+    euid: 7,
+    comm: "child",
+    parent: { pid: 3, tgid: 3, uid: 0, gid: 0, comm: "init" },
+  };
+  const regions = createTaskStruct(memory, btf, task)!;
+  const ts = btf.typeByName("task_struct", "struct") as unknown as {
+    members: { name: string; bitOffset: number }[];
+  };
+  const off = (name: string) => ts.members.find((m) => m.name === name)!.bitOffset / 8;
+  const u64 = (addr: bigint) => memory.readUint(addr, 8);
+  const u32 = (addr: bigint) => Number(memory.readUint(addr, 4));
+  const base = regions.task.base;
+  const parent = u64(base + BigInt(off("real_parent")));
+  assert.equal(parent, regions.parent!.task.base);
+  assert.equal(u64(base + BigInt(off("parent"))), parent);
+  assert.equal(u32(parent + BigInt(off("tgid"))), 3);
+  assert.equal(u64(parent + BigInt(off("real_parent"))), parent, "the parent without a parent is its own");
+  assert.equal(u64(base + BigInt(off("group_leader"))), base);
+  assert.equal(u32(base + BigInt(off("pid"))), 11);
+  assert.equal(u32(base + BigInt(off("tgid"))), 10);
+  const cred = u64(base + BigInt(off("cred")));
+  const cs = btf.typeByName("cred", "struct") as unknown as {
+    members: { name: string; bitOffset: number }[];
+  };
+  const coff = (name: string) => BigInt(cs.members.find((m) => m.name === name)!.bitOffset / 8);
+  assert.deepEqual(
+    ["uid", "euid", "suid", "gid", "egid"].map((n) => u32(cred + coff(n))),
+    [5, 7, 5, 6, 6],
   );
 });
