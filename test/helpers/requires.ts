@@ -7,16 +7,25 @@
  * skipped for either reason on every one of them.
  *
  * Probes do the smallest real thing the feature needs (libbpf/cilium style): attach a trivial
- * program, or look for the kernel interface the feature is. Adding a feature is one entry in
- * FEATURES.
+ * program, or look for the kernel interface the feature is; most are the library's own probes
+ * (src/kernel/features). Adding a feature is one entry in FEATURES.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { loadKernelBtf } from "../../src/btf/index.js";
 import { describeErrno } from "../../src/kernel/errors.js";
 import {
+  probeKprobeEvents,
+  probeKprobeMulti,
+  probeKprobePmu,
+  probeNetkit,
+  probeProgramType,
+  probeTcx,
+  probeUprobeMulti,
+  type FeatureResult,
+} from "../../src/kernel/features/index.js";
+import {
   AttachType,
   BpfCmd,
-  LINK_CREATE_ATTR,
   ProgramType,
   RAW_TRACEPOINT_OPEN_ATTR,
   bpfRaw,
@@ -94,56 +103,26 @@ function attachBtfProgram(
   }
 }
 
-/** The tracefs directory, mounted or not (tsbpf mounts it; probes only look). */
-const TRACEFS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+/** A probe of src/kernel/features (the library's own answer, used by its NotSupportedErrors). */
+const library = (description: string, probe: () => FeatureResult): FeatureProbe => ({
+  description,
+  probe: () => {
+    const r = probe();
+    return r.supported ? present(r.detail) : absent(r.detail);
+  },
+});
 
 export const FEATURES = {
-  kprobe: {
-    description: "kprobe/kretprobe through the perf 'kprobe' PMU",
-    probe: () =>
-      existsSync("/sys/bus/event_source/devices/kprobe/type")
-        ? present("kprobe PMU")
-        : absent("no kprobe PMU (/sys/bus/event_source/devices/kprobe; kernel without CONFIG_KPROBE_EVENTS)"),
-  },
-  "kprobe-events": {
-    description: "kprobes created through tracefs kprobe_events",
-    probe: () => {
-      const dir = TRACEFS.find((d) => existsSync(`${d}/kprobe_events`));
-      if (dir) return present(`${dir}/kprobe_events`);
-      if (!TRACEFS.some((d) => existsSync(`${d}/events`))) return absent("tracefs is not mounted");
-      return absent("tracefs has no kprobe_events (kernel without CONFIG_KPROBE_EVENTS)");
-    },
-  },
-  "kprobe-multi": {
-    description: "kprobe.multi links (BPF_TRACE_KPROBE_MULTI, needs CONFIG_FPROBE)",
-    probe: () => {
-      const prog = loadTrivial(ProgramType.KPROBE, { expected_attach_type: AttachType.TRACE_KPROBE_MULTI });
-      if (typeof prog === "string") return absent(prog);
-      try {
-        // No symbols: EINVAL from the real implementation, EOPNOTSUPP from the !CONFIG_FPROBE stub.
-        const { ret } = bpfRaw(BpfCmd.LINK_CREATE, LINK_CREATE_ATTR, {
-          prog_fd: prog,
-          attach_type: AttachType.TRACE_KPROBE_MULTI,
-        });
-        if (ret >= 0) {
-          syscalls().close(ret);
-          return present("link_create accepted an empty kprobe.multi");
-        }
-        return ret === -22
-          ? present("link_create checks kprobe.multi arguments")
-          : absent(`link_create fails with ${errnoName(ret)}`);
-      } finally {
-        syscalls().close(prog);
-      }
-    },
-  },
+  kprobe: library("kprobe/kretprobe through the perf 'kprobe' PMU", probeKprobePmu),
+  "kprobe-events": library("kprobes created through tracefs kprobe_events", probeKprobeEvents),
+  "kprobe-multi": library("kprobe.multi links (5.18, CONFIG_FPROBE)", probeKprobeMulti),
   trampoline: {
-    description: "BPF trampolines: fentry/fexit/fmod_ret programs attach",
+    description: "BPF trampolines: an fentry program attaches",
     probe: () =>
       attachBtfProgram(ProgramType.TRACING, AttachType.TRACE_FENTRY, ["bpf_fentry_test1", "do_sys_openat2"]),
   },
   lsm: {
-    description: "BPF LSM programs attach ('bpf' is an active LSM)",
+    description: "BPF LSM: an lsm program attaches ('bpf' is an active LSM)",
     probe: () => {
       const lsms = existsSync("/sys/kernel/security/lsm")
         ? readFileSync("/sys/kernel/security/lsm", "utf8")
@@ -153,25 +132,15 @@ export const FEATURES = {
       return attachBtfProgram(ProgramType.LSM, AttachType.LSM_MAC, ["bpf_lsm_file_open"]);
     },
   },
-  tcx: {
-    description: "tcx links (BPF_TCX_INGRESS/EGRESS, 6.6+)",
+  "uprobe-multi": library("uprobe.multi links (6.6)", probeUprobeMulti),
+  tcx: library("tcx links (6.6)", probeTcx),
+  netkit: library("netkit links (6.7)", probeNetkit),
+  netfilter: library("netfilter programs and links (6.4)", () => probeProgramType(ProgramType.NETFILTER)),
+  "open-coded-iter": {
+    description: "open-coded iterators: the bpf_iter_num_* kfuncs (6.4)",
     probe: () => {
-      const prog = loadTrivial(ProgramType.SCHED_CLS);
-      if (typeof prog === "string") return absent(prog);
-      try {
-        // An ifindex that cannot exist: ENODEV where tcx exists, EINVAL where the attach type is unknown.
-        const { ret } = bpfRaw(BpfCmd.LINK_CREATE, LINK_CREATE_ATTR, {
-          prog_fd: prog,
-          target_ifindex: 0xffffffff,
-          attach_type: AttachType.TCX_INGRESS,
-        });
-        if (ret >= 0) syscalls().close(ret);
-        return ret === -19
-          ? present("link_create knows BPF_TCX_INGRESS")
-          : absent(`tcx link_create fails with ${errnoName(ret)}`);
-      } finally {
-        syscalls().close(prog);
-      }
+      const f = kernelFunc(["bpf_iter_num_new"]);
+      return typeof f === "string" ? absent(f) : present(`kfunc ${f.name} is in the kernel's BTF`);
     },
   },
 } as const satisfies Record<string, FeatureProbe>;

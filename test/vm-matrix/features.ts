@@ -2,7 +2,8 @@
  * Prints the running kernel's features (test/helpers/requires.ts probes) as JSON. The matrix
  * runs it on every kernel: `node dist/test/vm-matrix/features.js [OUT.json]`.
  */
-import { writeFileSync } from "node:fs";
+import { realpathSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { release } from "node:os";
 import { FEATURES, FEATURE_NAMES, featureStatus } from "../helpers/requires.js";
 
@@ -26,7 +27,7 @@ export function probeAll(): FeatureReport {
   return { release: release(), features };
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/.*\//, "/"))) {
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const text = JSON.stringify(probeAll(), null, 2) + "\n";
   if (process.argv[2]) writeFileSync(process.argv[2], text);
   else process.stdout.write(text);

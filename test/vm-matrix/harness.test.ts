@@ -45,7 +45,7 @@ test("the test job requires the kernel, probes features and quotes paths", () =>
     job,
     /node dist\/test\/vm-matrix\/features\.js '\/r\/dist\/kernel-matrix\/6\.1\/features\.json'/,
   );
-  assert.match(job, /--test-reporter-destination='\/r\/dist\/kernel-matrix\/6\.1\/tests\.jsonl'/);
+  assert.match(job, /node dist\/test\/vm-matrix\/run-files\.js --out '\/r\/dist\/kernel-matrix\/6\.1'/);
   assert.match(job, /'dist\/test\/kernel\/it'\\''s\.test\.js'/);
 });
 

@@ -91,7 +91,7 @@ export function initramfsFor(kernel: PreparedKernel, bootModules: readonly strin
   if (!existsSync(base)) {
     const root = `${base}.d`;
     rmSync(root, { recursive: true, force: true });
-    for (const d of ["bin", "sbin", "proc", "sys", "dev", "tmp", NEWROOT.slice(1)])
+    for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", NEWROOT.slice(1)])
       mkdirSync(join(root, d), { recursive: true });
     copyFileSync(busybox, join(root, "bin/busybox"));
     symlinkSync("busybox", join(root, "bin/sh"));

@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import {
+  cpSync,
   createWriteStream,
   existsSync,
   mkdirSync,
@@ -13,6 +14,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { release } from "node:os";
@@ -24,7 +26,15 @@ import { initramfsFor } from "./initramfs.js";
 import { KERNELS, type KernelEntry } from "./kernels.js";
 import type { Options } from "./main.js";
 import { log, resultsDir, sharedDir, shares } from "./project.js";
-import { count, parseRecords, runOk, skippedEverywhere, testId, type KernelRun } from "./results.js";
+import {
+  count,
+  failures,
+  parseRecords,
+  runOk,
+  skippedEverywhere,
+  testId,
+  type KernelRun,
+} from "./results.js";
 import { renderTable } from "./table.js";
 import type { FeatureReport } from "./features.js";
 
@@ -46,26 +56,40 @@ export function selectTestFiles(root: string, filters: readonly string[]): strin
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The job both the host and the guests run from the project root. */
+/**
+ * A copy of dist/ (other tsc runs in the shared checkout may rewrite it during the matrix)
+ * in dist/kernel-matrix/snapshot, beside links to the repository's other top-level entries,
+ * so that paths relative to a compiled file resolve as they do in the repository.
+ */
+export function snapshot(root: string): string {
+  const dir = join(root, "dist", "kernel-matrix", "snapshot");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const name of readdirSync(root)) {
+    if (name !== "dist") symlinkSync(join(root, name), join(dir, name));
+  }
+  for (const name of readdirSync(join(root, "dist"))) {
+    if (name !== "kernel-matrix")
+      cpSync(join(root, "dist", name), join(dir, "dist", name), { recursive: true });
+  }
+  return dir;
+}
+
+/** The job both the host and the guests run from the snapshot. */
 export function testJob(dir: string, files: readonly string[], sharedDir: string | undefined): string {
   return [
     "# written by test/vm-matrix/matrix.ts",
     `export TSBPF_KERNEL_TESTS=require NO_COLOR=1${sharedDir ? ` TSBPF_SHARED=${quote(sharedDir)}` : ""}`,
     `node dist/test/vm-matrix/features.js ${quote(join(dir, "features.json"))}`,
-    [
-      "exec node --enable-source-maps --test --test-concurrency=2",
-      "--test-reporter=spec --test-reporter-destination=stdout",
-      `--test-reporter=./dist/test/vm-matrix/reporter.js --test-reporter-destination=${quote(join(dir, "tests.jsonl"))}`,
-      ...files.map(quote),
-    ].join(" \\\n  "),
+    [`exec node dist/test/vm-matrix/run-files.js --out ${quote(dir)}`, ...files.map(quote)].join(" \\\n  "),
     "",
   ].join("\n");
 }
 
 /** Runs the job natively; resolves with its exit code. */
-function runOnHost(root: string, dir: string, verbose: boolean): Promise<number> {
+function runOnHost(cwd: string, dir: string, verbose: boolean): Promise<number> {
   const out = createWriteStream(join(dir, "output.log"));
-  const child = spawn("sh", [join(dir, "job.sh")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("sh", [join(dir, "job.sh")], { cwd, stdio: ["ignore", "pipe", "pipe"] });
   for (const stream of [child.stdout, child.stderr]) {
     stream.on("data", (chunk: Buffer) => {
       out.write(chunk);
@@ -88,10 +112,19 @@ async function runKernel(
   o: Options,
   root: string,
   files: readonly string[],
+  work: string,
 ): Promise<KernelRun> {
   const dir = resultsDir(root, entry.name);
   mkdirSync(dir, { recursive: true });
-  for (const f of ["tests.jsonl", "features.json", "output.log", "console.log", "exit-code", "job.sh"]) {
+  for (const f of [
+    "tests.jsonl",
+    "files.json",
+    "features.json",
+    "output.log",
+    "console.log",
+    "exit-code",
+    "job.sh",
+  ]) {
     rmSync(join(dir, f), { force: true });
   }
   writeFileSync(join(dir, "job.sh"), testJob(dir, files, sharedDir(root)));
@@ -120,7 +153,7 @@ async function runKernel(
 
   if (!entry.pkg) {
     const started = performance.now();
-    const exitCode = await runOnHost(root, dir, o.verbose);
+    const exitCode = await runOnHost(work, dir, o.verbose);
     return collect({
       release: release(),
       source: "the machine running the matrix (native, no VM)",
@@ -135,7 +168,7 @@ async function runKernel(
     kernel,
     initrd,
     shares: shares(root),
-    cwd: root,
+    cwd: work,
     jobDir: dir,
     timeoutSeconds: o.timeoutSeconds,
     consoleLog: join(dir, "console.log"),
@@ -168,12 +201,13 @@ export async function runMatrix(o: Options, root: string): Promise<number> {
     return 2;
   }
   if (o.kernels.some((k) => k.pkg)) ensureHostTools(log);
+  const work = snapshot(root);
   log(`${files.length} test files on ${o.kernels.map((k) => k.name).join(", ")}`);
 
   const runs: KernelRun[] = [];
   let ok = true;
   for (const entry of o.kernels) {
-    const run = await runKernel(entry, o, root, files);
+    const run = await runKernel(entry, o, root, files, work);
     runs.push(run);
     const c = count(run.records);
     const good = runOk(run);
@@ -184,7 +218,7 @@ export async function runMatrix(o: Options, root: string): Promise<number> {
         (run.exitCode !== undefined && run.exitCode !== 0 ? `, node --test exit ${run.exitCode}` : ""),
     );
     if (run.problem) log(`  ${run.problem}`);
-    for (const r of run.records.filter((x) => x.status === "fail" && x.kind === "test")) {
+    for (const r of failures(run.records)) {
       log(`  fail: ${testId(r)}: ${r.reason ?? ""}`);
     }
     if (!good)

@@ -1,7 +1,9 @@
 /**
  * A node:test reporter writing one JSON line per finished test or suite (TestRecord), so the
- * matrix can compare kernels test by test:
- *   node --test --test-reporter=./dist/test/vm-matrix/reporter.js --test-reporter-destination=FILE
+ * matrix can compare kernels test by test (run-files.ts runs each file with it):
+ *   node --test-reporter=./dist/test/vm-matrix/reporter.js --test-reporter-destination=OUT FILE
+ * Node names the file where test() was called, which for kernelTest is the gate's file: the
+ * test file comes from TSBPF_MATRIX_FILE when set.
  */
 import { relative } from "node:path";
 
@@ -43,7 +45,7 @@ export default async function* reporter(
   for await (const event of source) {
     if (event.type !== "test:start" && event.type !== "test:pass" && event.type !== "test:fail") continue;
     const d = event.data as TestEventData;
-    const file = d.file ? relative(process.cwd(), d.file) : "?";
+    const file = process.env.TSBPF_MATRIX_FILE ?? (d.file ? relative(process.cwd(), d.file) : "?");
     const stack = stacks.get(file) ?? [];
     stacks.set(file, stack);
     if (event.type === "test:start") {

@@ -59,20 +59,28 @@ export const testId = (r: TestRecord): string =>
 export const countable = (records: readonly TestRecord[]): TestRecord[] =>
   records.filter((r) => r.kind === "test" || r.status === "skip" || r.status === "todo");
 
+/**
+ * The failures: failing tests, and suites that fail without a failing test (a hook, a file
+ * that crashed while loading).
+ */
+export function failures(records: readonly TestRecord[]): TestRecord[] {
+  const tests = records.filter((r) => r.kind === "test" && r.status === "fail");
+  const suites = records.filter(
+    (s) =>
+      s.kind === "suite" &&
+      s.status === "fail" &&
+      !tests.some((t) => testId(t).startsWith(`${testId(s)} > `)),
+  );
+  return [...tests, ...suites];
+}
+
 export function count(records: readonly TestRecord[]): Counts {
-  const c: Counts = { pass: 0, fail: 0, skipFeature: 0, skipOther: 0, todo: 0 };
+  const c: Counts = { pass: 0, fail: failures(records).length, skipFeature: 0, skipOther: 0, todo: 0 };
   for (const r of countable(records)) {
     if (r.status === "skip") {
       if (isFeatureSkip(r)) c.skipFeature++;
       else c.skipOther++;
-    } else c[r.status]++;
-  }
-  // A suite that fails without a failing test (a hook, a crash while loading the file) still fails.
-  const failedSuites = records.filter((r) => r.kind === "suite" && r.status === "fail");
-  for (const s of failedSuites) {
-    const prefix = testId(s);
-    if (!records.some((r) => r.kind === "test" && r.status === "fail" && testId(r).startsWith(prefix)))
-      c.fail++;
+    } else if (r.status !== "fail") c[r.status]++;
   }
   return c;
 }
