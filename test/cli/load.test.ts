@@ -186,4 +186,55 @@ describeKernel("tsbpf load on the running kernel", () => {
       obj.remove();
     }
   });
+
+  kernelTest("prog dump xlated of a loaded program is bpftool's text; map pin pins a map by id", async () => {
+    const dir = `${ensureBpffs()}/${uniqueName("tsbpf_dump")}`;
+    try {
+      assert.equal(
+        (await tsbpf("load", `${root}bpf/progs/tracepoint_openat.bpf.o`, "--pin-progs", dir)).code,
+        0,
+      );
+      const pin = `${dir}/tracepoint_openat`;
+      const ours = await tsbpf("prog", "dump", "xlated", "pinned", pin);
+      assert.equal(ours.code, 0, ours.err);
+      const bpftool = execFileSync("bpftool", ["prog", "dump", "xlated", "pinned", pin], {
+        encoding: "utf8",
+      });
+      // bpftool adds the C prototype and source lines from BTF; the instructions must be the same
+      const insns = (text: string) => text.split("\n").filter((l) => /^ *\d+: /.test(l));
+      assert.ok(insns(bpftool).length > 20);
+      assert.deepEqual(insns(ours.out), insns(bpftool));
+      assert.match(ours.out, /^   5: \(85\) call bpf_ringbuf_reserve#-?\d+$/m);
+      assert.match(ours.out, /^   1: \(18\) r1 = map\[id:\d+\]$/m);
+      const llvm = await tsbpf("prog", "dump", "xlated", pin, "--syntax", "llvm");
+      assert.match(llvm.out, /^   5: call 0x83$/m);
+      assert.match(llvm.out, /^   0: r7 = r1$/m);
+      const json = JSON.parse((await tsbpf("prog", "dump", "xlated", pin, "--json")).out) as {
+        pc: number;
+        raw: string;
+        disasm: string;
+      }[];
+      assert.deepEqual(json[1], { pc: 1, raw: json[1]!.raw, disasm: json[1]!.disasm });
+      assert.equal(json[2]!.pc, 3, "lddw takes two slots");
+      const bad = await tsbpf("prog", "dump", "jited", pin);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /only 'xlated' is supported/);
+
+      const mapId = (
+        JSON.parse(execFileSync("bpftool", ["prog", "show", "pinned", pin, "-j"], { encoding: "utf8" })) as {
+          map_ids: number[];
+        }
+      ).map_ids[0]!;
+      const pinned = await tsbpf("map", "pin", String(mapId), `${dir}/events`);
+      assert.equal(pinned.code, 0, pinned.err);
+      const m = KernelMap.fromPin(`${dir}/events`);
+      assert.equal(m.info.id, mapId);
+      m.close();
+      const again = await tsbpf("map", "pin", String(mapId), `${dir}/events`);
+      assert.equal(again.code, 1);
+      assert.match(again.err, /EEXIST/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
