@@ -24,6 +24,18 @@ export const TOOLS: Readonly<
     summary: "process list through a task iterator, bpf_loop or open-coded iterators",
     load: async () => (await import("./ps.js")).default,
   },
+  ksyms: {
+    summary: "kernel symbols through a ksym iterator (like /proc/kallsyms)",
+    load: async () => (await import("./ksyms.js")).default,
+  },
+  lsmod: {
+    summary: "kernel modules through a ksym iterator",
+    load: async () => (await import("./lsmod.js")).default,
+  },
+  netstat: {
+    summary: "TCP sockets through a TCP iterator (like netstat -tan)",
+    load: async () => (await import("./netstat.js")).default,
+  },
   execsnoop: { summary: "trace exec() syscalls", load: async () => (await import("./execsnoop.js")).default },
   opensnoop: {
     summary: "trace open() family syscalls",
