@@ -58,7 +58,7 @@ describeKernel("network and cgroup links (in a test network namespace)", () => {
     }
   });
 
-  kernelTest("tcx ingress on veth counts arriving packets", () => {
+  kernelTest("tcx ingress on veth counts arriving packets", { requires: ["tcx"] }, () => {
     reset();
     using prog = countingProgram(map, { type: "sched_cls", ret: 0 /* TCX_PASS */ });
     using link = attachTcx(prog, { interface: ns.ifindex, direction: "ingress" });
@@ -157,24 +157,28 @@ describeKernel("network and cgroup links (in a test network namespace)", () => {
     }
   });
 
-  kernelTest("netfilter LOCAL_IN in the namespace counts arriving datagrams", () => {
-    reset();
-    using prog = countingProgram(map, {
-      type: "netfilter",
-      expectedAttachType: AttachType.NETFILTER,
-      ret: 1 /* NF_ACCEPT */,
-    });
-    using link = ns.inside(() =>
-      attachNetfilter(prog, {
-        protocol: NetfilterProtocol.IPV4,
-        hook: NetfilterHook.LOCAL_IN,
-        priority: -128,
-      }),
-    );
-    ns.sendUdp(3, 9);
-    assert.ok(count(map) >= 3n, `count ${count(map)}`);
-    assert.equal(link.info().details.priority, -128);
-  });
+  kernelTest(
+    "netfilter LOCAL_IN in the namespace counts arriving datagrams",
+    { requires: ["netfilter"] },
+    () => {
+      reset();
+      using prog = countingProgram(map, {
+        type: "netfilter",
+        expectedAttachType: AttachType.NETFILTER,
+        ret: 1 /* NF_ACCEPT */,
+      });
+      using link = ns.inside(() =>
+        attachNetfilter(prog, {
+          protocol: NetfilterProtocol.IPV4,
+          hook: NetfilterHook.LOCAL_IN,
+          priority: -128,
+        }),
+      );
+      ns.sendUdp(3, 9);
+      assert.ok(count(map) >= 3n, `count ${count(map)}`);
+      assert.equal(link.info().details.priority, -128);
+    },
+  );
 
   kernelTest("sk_msg on a sockmap: attached with PROG_ATTACH, detached on close", () => {
     using sockmap = KernelMap.create({

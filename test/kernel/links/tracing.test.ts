@@ -117,7 +117,7 @@ describeKernel("tracing links on the running kernel", () => {
     assert.equal(link.links[0]!.info().type, LinkType.PERF_EVENT);
   });
 
-  kernelTest("kprobe on this kernel: NotSupportedError naming CONFIG_KPROBES", () => {
+  kernelTest("kprobe on this kernel: NotSupportedError naming CONFIG_KPROBES", { lacks: ["kprobe"] }, () => {
     using prog = countingProgram(map, { type: "kprobe" });
     assert.throws(
       () => attachKprobe(prog, { symbol: "do_sys_openat2" }),
@@ -126,36 +126,47 @@ describeKernel("tracing links on the running kernel", () => {
     );
   });
 
-  kernelTest("kprobe.multi on this kernel: NotSupportedError naming CONFIG_KPROBES", () => {
-    using prog = countingProgram(map, { type: "kprobe", expectedAttachType: AttachType.TRACE_KPROBE_MULTI });
-    assert.throws(
-      () => attachKprobeMulti(prog, { symbols: ["do_sys_openat2"] }),
-      (e: unknown) => e instanceof NotSupportedError && /CONFIG_KPROBES/.test(e.message),
-    );
-  });
-
-  kernelTest("fentry on this kernel: NotSupportedError naming BPF trampolines", () => {
-    let prog: KernelProgram | undefined;
-    try {
-      prog = loadTracingProgram({
-        type: "tracing",
-        expectedAttachType: AttachType.TRACE_FENTRY,
-        attachBtfId: kernelBtfId(AttachType.TRACE_FENTRY, "do_sys_openat2"),
-        insns: new ProgramBuilder().mov(R0, 0).exit().build(),
-        license: "GPL",
-        name: uniqueName("fentry"),
+  kernelTest(
+    "kprobe.multi on this kernel: NotSupportedError naming CONFIG_KPROBES",
+    { lacks: ["kprobe-multi"] },
+    () => {
+      using prog = countingProgram(map, {
+        type: "kprobe",
+        expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
       });
-      // A kernel that loads it must refuse the attachment the same way (or accept it).
-      attachFentry(prog).close();
-      assert.fail("this kernel is documented to refuse BPF trampolines");
-    } catch (e) {
-      assert.ok(e instanceof NotSupportedError, String(e));
-      assert.match(e.message, /BPF trampolines/);
-      assert.equal(e.feature, "BPF trampolines");
-    } finally {
-      prog?.close();
-    }
-  });
+      assert.throws(
+        () => attachKprobeMulti(prog, { symbols: ["do_sys_openat2"] }),
+        (e: unknown) => e instanceof NotSupportedError && /CONFIG_KPROBES/.test(e.message),
+      );
+    },
+  );
+
+  kernelTest(
+    "fentry on this kernel: NotSupportedError naming BPF trampolines",
+    { lacks: ["trampoline"] },
+    () => {
+      let prog: KernelProgram | undefined;
+      try {
+        prog = loadTracingProgram({
+          type: "tracing",
+          expectedAttachType: AttachType.TRACE_FENTRY,
+          attachBtfId: kernelBtfId(AttachType.TRACE_FENTRY, "do_sys_openat2"),
+          insns: new ProgramBuilder().mov(R0, 0).exit().build(),
+          license: "GPL",
+          name: uniqueName("fentry"),
+        });
+        // A kernel that loads it must refuse the attachment the same way (or accept it).
+        attachFentry(prog).close();
+        assert.fail("this kernel is documented to refuse BPF trampolines");
+      } catch (e) {
+        assert.ok(e instanceof NotSupportedError, String(e));
+        assert.match(e.message, /BPF trampolines/);
+        assert.equal(e.feature, "BPF trampolines");
+      } finally {
+        prog?.close();
+      }
+    },
+  );
 
   kernelTest("RawLink.ids lists our link", () => {
     using prog = countingProgram(map, { type: "raw_tracepoint" });

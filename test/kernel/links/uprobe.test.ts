@@ -117,7 +117,7 @@ describeKernel("uprobes on the running kernel", () => {
     assert.ok(count(map) >= 4n, `count ${count(map)}`);
   });
 
-  kernelTest("uprobe.multi on two functions", () => {
+  kernelTest("uprobe.multi on two functions", { requires: ["uprobe-multi"] }, () => {
     reset();
     using prog = countingProgram(map, { type: "kprobe", expectedAttachType: AttachType.TRACE_UPROBE_MULTI });
     using link = attachUprobeMulti(prog, { target: binary, symbols: ["tsbpf_target", "tsbpf_other"] });

@@ -103,17 +103,21 @@ describeKernel("KernelCollection", () => {
     assert.equal(hex(c.map("inner_even").lookup(u32(0))), "0100000000000000");
   });
 
-  kernelTest("kfuncs (open-coded iterators), CO-RE against the running kernel, kconfig", () => {
-    using iter = load(obj("bpf/scenarios/open_coded_iter_1000.bpf.o"));
-    assert.equal(testRun(iter.program("open_coded_iter_1000"), { ctxIn: new Uint8Array(0) }).retval, 1000);
-    using core = load(obj("bpf/lang/core_reads.bpf.o"));
-    assert.equal(
-      testRun(core.program("core_reads"), { ctxIn: new Uint8Array(16), ctxSizeOut: 0 }).retval,
-      127,
-    );
-    using kc = load(obj("bpf/lang/kconfig.bpf.o"));
-    assert.equal(testRun(kc.program("kconfig_values"), { ctxIn: new Uint8Array(0) }).retval, 250);
-  });
+  kernelTest(
+    "kfuncs (open-coded iterators), CO-RE against the running kernel, kconfig",
+    { requires: ["open-coded-iter"] },
+    () => {
+      using iter = load(obj("bpf/scenarios/open_coded_iter_1000.bpf.o"));
+      assert.equal(testRun(iter.program("open_coded_iter_1000"), { ctxIn: new Uint8Array(0) }).retval, 1000);
+      using core = load(obj("bpf/lang/core_reads.bpf.o"));
+      assert.equal(
+        testRun(core.program("core_reads"), { ctxIn: new Uint8Array(16), ctxSizeOut: 0 }).retval,
+        127,
+      );
+      using kc = load(obj("bpf/lang/kconfig.bpf.o"));
+      assert.equal(testRun(kc.program("kconfig_values"), { ctxIn: new Uint8Array(0) }).retval, 250);
+    },
+  );
 
   kernelTest("tp_btf and iter programs get their attach BTF id", () => {
     using c = load(obj("bpf/progs/tp_btf_sched_switch.bpf.o"));
@@ -201,7 +205,7 @@ describeKernel("KernelCollection", () => {
     );
   });
 
-  kernelTest("fentry and lsm: NotSupportedError naming BPF trampolines", () => {
+  kernelTest("fentry and lsm: NotSupportedError naming BPF trampolines", { lacks: ["trampoline"] }, () => {
     for (const file of ["bpf/progs/fentry_unlinkat.bpf.o", "bpf/progs/lsm_file_open.bpf.o"]) {
       assert.throws(
         () => load(obj(file)),
