@@ -22,3 +22,12 @@ export {
   ProgramVerifierError,
   type KernelCollectionOptions,
 } from "./kernel/object/index.js";
+export {
+  attachBySection,
+  attachProgram,
+  sectionAttachment,
+  AttachError,
+  type AttachKind,
+  type AttachOptions,
+  type Attachment,
+} from "./kernel/attach.js";

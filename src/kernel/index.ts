@@ -5,6 +5,7 @@ export * from "./program.js";
 export * from "./test-run.js";
 export * from "./bpffs.js";
 export * from "./object/index.js";
+export * from "./attach.js";
 export * as sys from "./sys/index.js";
 export * as links from "./links/index.js";
 export * as uprobe from "./uprobe/index.js";
