@@ -25,7 +25,9 @@ export type FaultKind =
   /** execution ran past the last instruction */
   | "fell-off-end"
   /** LD_ABS / LD_IND in a run that was given no packet */
-  | "no-packet";
+  | "no-packet"
+  /** an instruction the loader poisoned ran (a CO-RE relocation the target lacks; the cause says which) */
+  | "poisoned";
 
 /**
  * A one-line rendering of an instruction for fault messages (`ldxw r0, [r1+600]`): the
@@ -106,7 +108,8 @@ export class VmFault extends TsbpfError {
     } = {},
   ) {
     super(
-      `${extra.program ? `${extra.program}: ` : ""}pc ${pc}${instruction ? ` (${describeInstruction(instruction)})` : ""}: ${detail}`,
+      // a poisoned instruction is a placeholder (call 0xbad2310): its error names the source instead
+      `${extra.program ? `${extra.program}: ` : ""}pc ${pc}${instruction && kind !== "poisoned" ? ` (${describeInstruction(instruction)})` : ""}: ${detail}`,
       extra.cause !== undefined ? { cause: extra.cause } : undefined,
     );
   }

@@ -43,6 +43,7 @@ export const FUNCTION_POINTER_TAG = 0x7ffffff0;
 export interface Trap {
   readonly kind: FaultKind;
   readonly detail: string;
+  readonly cause?: unknown;
 }
 
 /** Resolves lddw pseudo sources (map fds, map values, BTF ids…) to 64-bit values. */
@@ -93,6 +94,7 @@ export function loadProgram(
   resolvePseudo: PseudoResolver | undefined,
   name: string | undefined,
   resolveKfunc?: KfuncResolver,
+  poisoned?: (index: number) => Error | undefined,
 ): LoadedProgram {
   if (program.length === 0) throw new ProgramLoadError("empty program", undefined, name);
   // Slot index of every instruction.
@@ -123,10 +125,10 @@ export function loadProgram(
   const isStart = new Uint8Array(slots + 1);
   for (let i = 0; i < program.length; i++) isStart[slotOf[i]!] = 1;
   const traps: Trap[] = [];
-  const trap = (at: number, kind: FaultKind, detail: string) => {
+  const trap = (at: number, kind: FaultKind, detail: string, cause?: unknown) => {
     code[at * 4] = OP_TRAP;
     code[at * 4 + 3] = traps.length;
-    traps.push({ kind, detail });
+    traps.push(cause === undefined ? { kind, detail } : { kind, detail, cause });
   };
   const helpers: HelperFunction[] = [];
   const helperIds: number[] = [];
@@ -144,6 +146,13 @@ export function loadProgram(
     const insn = program[i]!;
     const at = slotOf[i]!;
     instructionAt[at] = insn;
+    const poison = poisoned?.(i);
+    if (poison) {
+      // not checked: a poisoned lddw writes r10, a poisoned call names no helper
+      trap(at, "poisoned", poison.message, poison);
+      if (insn.code === LDDW) trap(at + 1, "fell-off-end", "jump into the middle of an lddw");
+      continue;
+    }
     const problem = checkInstruction(insn);
     if (problem) throw new ProgramLoadError(problem, at, name);
     const base = at * 4;

@@ -45,6 +45,12 @@ export interface InterpreterOptions {
   readonly mayGotoBudget?: number;
   /** Resolves kfunc calls (src 2); without it (or when it returns undefined) they are refused at load. */
   readonly resolveKfunc?: KfuncResolver;
+  /**
+   * Instructions (by index) that fault when they run, with this error as the fault's message and
+   * cause, and are not checked at load: CO-RE relocations the loader could not apply (libbpf
+   * poisons them so that they fail only if reached).
+   */
+  readonly poisoned?: (index: number) => Error | undefined;
 }
 
 /** Initial values of r0-r9 (unsigned or signed, taken modulo 2^64); unset registers are 0. */
@@ -220,6 +226,7 @@ export class Interpreter {
       options.resolvePseudo,
       options.name,
       options.resolveKfunc,
+      options.poisoned,
     );
   }
 
@@ -1107,7 +1114,7 @@ function execute(st: RunState): boolean {
         const t = prog.traps[code[b + 3]!]!;
         st.pc = pc - 1;
         st.count = n;
-        throw fault(prog, pc - 1, t.kind, t.detail);
+        throw fault(prog, pc - 1, t.kind, t.detail, t.cause);
       }
       default:
         // Unreachable: every opcode was validated at load time.

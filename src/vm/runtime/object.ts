@@ -5,11 +5,10 @@
  * kfunc calls by name; last, prog arrays get their `.values` programs. A program that cannot be
  * loaded does not stop the others: its error is thrown when it is asked for.
  */
-import { resolveCoreRelocations, CORE_POISON_HELPER, CoreRelocationError } from "../../btf/index.js";
+import { resolveCoreRelocations, isPoisonedInstruction, CoreRelocationError } from "../../btf/index.js";
 import { NotSupportedError, TsbpfError } from "../../errors.js";
 import type { InstructionReference, ObjectSpec, ProgramSpec } from "../../object/spec.js";
 import { programTypeName } from "../../object/types.js";
-import { HelperRegistry } from "../helper-registry.js";
 import { RUNTIME_KFUNCS } from "../helpers/index.js";
 import { createVmMap } from "../maps/create.js";
 import type { VmMap } from "../maps/map.js";
@@ -166,7 +165,10 @@ function loadOne(
       `program '${p.name}' (section ${p.section})`,
     );
   let instructions = p.instructions;
-  let registry = runtime.helpersFor(type);
+  const registry = runtime.helpersFor(type);
+  // CO-RE relocations the target cannot satisfy poison their instruction (libbpf's rule): the
+  // program loads, and faults with the relocation's error only if the instruction runs.
+  const poisoned = new Map<number, Error>();
   if (p.coreRelos.length > 0 && spec.btf) {
     const core = resolveCoreRelocations({
       localBtf: spec.btf,
@@ -177,25 +179,21 @@ function loadOne(
       lineInfo: p.lineInfo,
     });
     instructions = core.instructions;
-    if (core.poisoned.length > 0) {
-      const errors = new Map(core.poisoned.map((r) => [r.slot, r.error]));
-      registry = registry.merge(
-        new HelperRegistry().register(CORE_POISON_HELPER, "poisoned CO-RE relocation", (call) => {
-          throw (
-            errors.get(call.pc) ??
+    for (const r of core.poisoned)
+      if (isPoisonedInstruction(instructions[r.instruction]!))
+        poisoned.set(
+          r.instruction,
+          r.error ??
             new CoreRelocationError({
               program: p.name,
-              relocation: -1,
-              slot: call.pc,
-              kindName: "?",
-              access: undefined,
-              source: undefined,
-              reason: "poisoned instruction ran",
-            })
-          );
-        }),
-      );
-    }
+              relocation: r.relocation,
+              slot: r.slot,
+              kindName: r.kindName,
+              access: r.access,
+              source: r.source,
+              reason: "the instruction was poisoned and ran",
+            }),
+        );
   }
   const refs = new Map<number, InstructionReference>(p.references.map((r) => [r.index, r]));
   const mapOf = (index: number): VmMap => {
@@ -227,6 +225,7 @@ function loadOne(
         return r?.kind === "kfunc" ? r.name : undefined;
       },
       ...(runtime.budget !== undefined ? { budget: runtime.budget } : {}),
+      poisoned,
     },
     runtime.memory,
     runtime.env,

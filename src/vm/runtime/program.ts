@@ -51,6 +51,11 @@ export interface ProgramBuild {
   readonly kfuncName?: (index: number) => string | undefined;
   readonly kfuncs: Readonly<Record<string, HelperFunction>>;
   readonly budget?: number;
+  /**
+   * Poisoned instructions by index (CO-RE relocations the target could not satisfy): the program
+   * loads, and faults with the error only if one of them runs.
+   */
+  readonly poisoned?: ReadonlyMap<number, Error>;
 }
 
 export class VmProgram {
@@ -69,7 +74,7 @@ export class VmProgram {
     this.name = build.name;
     this.type = build.type;
     checkCalls(build);
-    this.instructions = convertContextAccess(build.instructions, build.type.context, build.name);
+    this.instructions = convertWithPoison(build);
     const resolveKfunc: KfuncResolver = (insn, index) => {
       const name = build.kfuncName?.(index);
       const fn = name !== undefined && build.type.kfuncs.includes(name) ? build.kfuncs[name] : undefined;
@@ -81,6 +86,7 @@ export class VmProgram {
       ...(build.resolvePseudo ? { resolvePseudo: build.resolvePseudo } : {}),
       resolveKfunc,
       ...(build.budget !== undefined ? { budget: build.budget } : {}),
+      ...(build.poisoned?.size ? { poisoned: (i: number) => build.poisoned!.get(i) } : {}),
     });
   }
 
@@ -134,13 +140,32 @@ export class VmProgram {
   }
 }
 
+/** Stand-ins of poisoned instructions for the context access analysis: they end the path there. */
+const EXIT: Instruction = { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 };
+const LDDW_R0: Instruction = { code: 0x18, dst: 0, src: 0, off: 0, imm: 0, imm2: 0 };
+
+/**
+ * convertContextAccess, with the poisoned instructions seen as the end of their path (code after
+ * them never runs) and put back afterwards (same indexes: the conversion rewrites in place).
+ */
+function convertWithPoison(build: ProgramBuild): readonly Instruction[] {
+  const poisoned = build.poisoned;
+  if (!poisoned?.size) return convertContextAccess(build.instructions, build.type.context, build.name);
+  const analysed = build.instructions.map((insn, i) =>
+    poisoned.has(i) ? (insn.code === 0x18 ? LDDW_R0 : EXIT) : insn,
+  );
+  return convertContextAccess(analysed, build.type.context, build.name).map((insn, i) =>
+    poisoned.has(i) ? build.instructions[i]! : insn,
+  );
+}
+
 /** Refuse helper calls the type does not offer, naming the helper and its id. */
 function checkCalls(build: ProgramBuild): void {
   let slot = 0;
   build.instructions.forEach((insn, i) => {
     const at = slot;
     slot += insn.code === 0x18 ? 2 : 1;
-    if (insn.code !== 0x85) return;
+    if (insn.code !== 0x85 || build.poisoned?.has(i)) return;
     if (insn.src === PseudoCall.KFUNC) {
       const name = build.kfuncName?.(i);
       if (name === undefined)
