@@ -11,7 +11,8 @@
 import { readFileSync } from "node:fs";
 import type { Btf } from "./btf/index.js";
 import { decodeBtfValue } from "./btf/value.js";
-import { TsbpfError } from "./errors.js";
+import { NotSupportedError, TsbpfError } from "./errors.js";
+import { attachBySection, type AttachOptions, type Attachment } from "./kernel/attach.js";
 import { KernelCollection, runKernelProgram } from "./kernel/object/index.js";
 import { possibleCpus, type KernelMap, type KernelProgram } from "./kernel/index.js";
 import {
@@ -74,6 +75,12 @@ export interface LoadedProgram {
   readonly spec: ProgramSpec;
   /** Runs the program once (or `repeat` times) on the input. */
   run(input?: RunInput): RunResult;
+  /**
+   * Kernel backend: attaches the program by its section name, like libbpf's
+   * bpf_program__attach (hooks a section cannot name come from `options`); close the
+   * attachment's link to detach. The VM backend throws NotSupportedError.
+   */
+  attach(options?: AttachOptions): Attachment;
 }
 
 /** A map of a loaded object. Keys and values are bytes laid out as the program sees them. */
@@ -268,6 +275,9 @@ class KernelLoadedProgram implements LoadedProgram {
   run(input: RunInput = {}): RunResult {
     return runKernelProgram(this.prog, this.spec, input);
   }
+  attach(options: AttachOptions = {}): Attachment {
+    return attachBySection(this.prog, this.spec, options);
+  }
 }
 
 class KernelLoadedObject implements LoadedObject {
@@ -411,6 +421,12 @@ class VmLoadedProgram implements LoadedProgram {
       input.repeat !== undefined ? { repeat: input.repeat } : {},
     );
     return { retval: r.retval, dataOut: r.dataOut, ctxOut: r.ctxOut, nsPerRun: r.nsPerRun };
+  }
+  attach(): Attachment {
+    throw new NotSupportedError(
+      "attaching programs to kernel hooks in the VM",
+      'load the object with { backend: "kernel" } to attach it, or run() it here',
+    );
   }
 }
 

@@ -9,7 +9,9 @@ import {
   syscallSymbol,
   type AttachKind,
 } from "../../src/kernel/attach.js";
+import { NotSupportedError } from "../../src/errors.js";
 import { ensureBpffs } from "../../src/kernel/index.js";
+import { load } from "../../src/load.js";
 import { loadObjectFile, matchSection, type ProgramSpec } from "../../src/object/index.js";
 import { describeKernel, kernelTest, uniqueName } from "../helpers/kernel-gate.js";
 import { bpftoolList, root, spawnTsbpf, tsbpf } from "./load-fixtures.js";
@@ -137,7 +139,22 @@ test("attach: usage errors are one line and exit 2", async () => {
   assert.match(prog.err, /missing PROG/);
 });
 
+test("load(): programs of the VM backend cannot attach to kernel hooks", async () => {
+  await using obj = await load(`${root}bpf/progs/tracepoint_openat.bpf.o`, { backend: "vm" });
+  assert.throws(() => obj.program("tracepoint_openat").attach(), NotSupportedError);
+});
+
 describeKernel("tsbpf attach on the running kernel", () => {
+  kernelTest("load(): program.attach() attaches by section name; closing the link detaches", async () => {
+    await using obj = await load(`${root}bpf/progs/tracepoint_openat.bpf.o`);
+    const a = obj.program("tracepoint_openat").attach();
+    assert.equal(a.description, "tracepoint/syscalls/sys_enter_openat");
+    const id = a.link.info().id;
+    assert.ok(bpftoolList("link").some((l) => l.id === id));
+    a.link.close();
+    assert.ok(!bpftoolList("link").some((l) => l.id === id));
+  });
+
   /** Loads a corpus object with its programs pinned in a fresh directory. */
   async function pinned(object: string): Promise<string> {
     const dir = `${ensureBpffs()}/${uniqueName("tsbpf_at")}`;
