@@ -12,11 +12,11 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     load: async () => (await import("./commands/disasm.js")).default,
   },
   prog: {
-    summary: "list and show programs loaded in the kernel",
+    summary: "list, show and dump (xlated) programs loaded in the kernel",
     load: async () => (await import("./commands/prog.js")).default,
   },
   map: {
-    summary: "list, show, dump and edit maps in the kernel",
+    summary: "list, show, dump, edit and pin maps in the kernel",
     load: async () => (await import("./commands/map.js")).default,
   },
   run: {
