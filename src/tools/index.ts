@@ -45,6 +45,10 @@ export const TOOLS: Readonly<
     summary: "trace process exits (age, exit code, signal)",
     load: async () => (await import("./exitsnoop.js")).default,
   },
+  syscount: {
+    summary: "count syscalls, by syscall or process, with latency",
+    load: async () => (await import("./syscount.js")).default,
+  },
 };
 
 /** The tool named `name`, undefined when there is none. */

@@ -61,6 +61,22 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   });
 }
 
+/** Resolves when `signal` aborts, keeping the process alive meanwhile (signal handlers do not). */
+export function waitForAbort(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearInterval(keepAlive);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
 /**
  * A signal that aborts when `parent` aborts or after `durationMs` (when given): the stop
  * condition of a tool run with a duration argument.

@@ -15,13 +15,14 @@
  *               log2HistogramJson(slots, unit) -> {unit, buckets: [{low, high, count}], total}; log2Slot; readSlots.
  * prometheus.ts PrometheusExporter.start("HOST:PORT", tool) -> .counter / .counterFrom / .gaugeFrom /
  *               .log2Histogram(name, help, scale, read) / .address / close(); parseHostPort.
- * cleanup.ts    Cleanup (defer/use/close in reverse order), sleep(ms, signal), untilSignal(signal, durationMs),
+ * cleanup.ts    Cleanup (defer/use/close in reverse order), sleep(ms, signal), waitForAbort(signal), untilSignal(signal, durationMs),
  *               everyInterval({intervalMs, count, signal, finalTick}, tick), pollUntil(reader, signal, cb),
  *               terminationSignal() (SIGINT/SIGTERM -> AbortSignal; used by the CLI).
  * bpf.ts        loadToolObject(name, {constants, programs, mapSizes}) -> KernelCollection of
  *               bpf/tools/NAME.bpf.o; rewriteConstants(spec, {targ_pid: 42}); resizeMaps; toolObjectPath.
  * format.ts     cString, ipAddress, clockTime (HH:MM:SS), monotonicNs, ERRNO_NAMES, AF_INET/AF_INET6.
  * container.ts  decodeContainer / containerId for bpf/tools/container.h's struct container_info.
+ * syscalls.ts   syscallName(nr) / syscallNumber(name) / SYSCALL_NAMES (x86_64).
  * (symbolize.ts and flamegraph.ts belong to the profiling tools.)
  */
 export * from "./tool.js";
@@ -33,3 +34,4 @@ export * from "./cleanup.js";
 export * from "./bpf.js";
 export * from "./format.js";
 export * from "./container.js";
+export * from "./syscalls.js";

@@ -11,7 +11,7 @@ export type CellValue = string | number | bigint | boolean | null | undefined | 
 export interface Column<R> {
   /** Header text ("PID", "TIME(s)"). */
   readonly name: string;
-  /** Minimum text width; the last column is never padded. */
+  /** Minimum text width (a left-aligned last column is not padded). */
   readonly width?: number;
   /** Right-aligned like printf %6d (default left-aligned like %-6d). */
   readonly right?: boolean;
@@ -70,8 +70,9 @@ export class Table<R> {
     return cells
       .map((text, i) => {
         const c = this.#columns[i]!;
-        if (i === last || !c.width) return text;
-        return c.right ? text.padStart(c.width) : text.padEnd(c.width);
+        if (!c.width) return text;
+        // A left-aligned last column is not padded (no trailing blanks).
+        return c.right ? text.padStart(c.width) : i === last ? text : text.padEnd(c.width);
       })
       .join(" ");
   }
