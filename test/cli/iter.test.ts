@@ -28,6 +28,27 @@ int ${name}(struct bpf_iter__bpf_map_elem *ctx)
 char LICENSE[] SEC("license") = "GPL";
 `;
 
+/** A bpf_map iterator printing "id name" per map: CO-RE on a two-field struct bpf_map. */
+const mapsSource = (name: string): string => `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+struct seq_file;
+struct bpf_iter_meta { struct seq_file *seq; __u64 session_id; __u64 seq_num; } __attribute__((preserve_access_index));
+struct bpf_map { __u32 id; char name[16]; } __attribute__((preserve_access_index));
+struct bpf_iter__bpf_map { struct bpf_iter_meta *meta; struct bpf_map *map; } __attribute__((preserve_access_index));
+SEC("iter/bpf_map")
+int ${name}(struct bpf_iter__bpf_map *ctx)
+{
+	struct bpf_map *map = ctx->map;
+	if (!map)
+		return 0;
+	BPF_SEQ_PRINTF(ctx->meta->seq, "%u %s\\n", map->id, map->name);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
 test("iter: an object without iterator programs, and no object", async () => {
   const none = await tsbpf("iter", `${root}bpf/maps/array.bpf.o`);
   assert.equal(none.code, 2);
@@ -91,4 +112,26 @@ describeKernel("tsbpf iter on the running kernel", () => {
       obj.remove();
     }
   });
+
+  kernelTest(
+    "iter/bpf_map lists every map, one made by this test included (CO-RE on struct bpf_map)",
+    async (t) => {
+      if (noTools) {
+        if (required) assert.fail(`TSBPF_KERNEL_TESTS=require: ${noTools}`);
+        t.skip(noTools);
+        return;
+      }
+      const name = uniqueName("tsbpf_im");
+      const obj = compileBpf(name, mapsSource(name));
+      const map = KernelMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1, name });
+      try {
+        const r = await tsbpf("iter", obj.path);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, new RegExp(`^${map.info.id} ${name}$`, "m"));
+      } finally {
+        map.close();
+        obj.remove();
+      }
+    },
+  );
 });
