@@ -6,7 +6,7 @@
  * an uncaught exception). File descriptors die with the process anyway; what would not is
  * state outside it: kprobe_events lines, temporary pins. Pinned maps are never removed here.
  */
-import { Cleanup, terminationSignal } from "../tools/common/cleanup.js";
+import { Cleanup, terminationSignal, waitForAbort } from "../tools/common/cleanup.js";
 
 /** A scope for a long-running verb: `using life = new Lifetime()`. */
 export class Lifetime implements Disposable {
@@ -45,24 +45,9 @@ export class Lifetime implements Disposable {
     this.#cleanup.defer(fn);
   }
 
-  /**
-   * Resolves at the first termination signal. A pending promise does not keep node running,
-   * so a timer holds the event loop open meanwhile.
-   */
+  /** Resolves at the first termination signal (keeping node running meanwhile). */
   untilInterrupted(): Promise<void> {
-    const signal = this.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const keepAlive = setInterval(() => {}, 1 << 30);
-      signal.addEventListener(
-        "abort",
-        () => {
-          clearInterval(keepAlive);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    return waitForAbort(this.signal);
   }
 
   /** Releases everything now (idempotent); the first release failure is thrown. */
