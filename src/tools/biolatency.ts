@@ -6,13 +6,16 @@
 import { readFileSync } from "node:fs";
 import { attachTpBtf } from "../kernel/links/index.js";
 import { loadToolObject } from "./common/bpf.js";
-import { Cleanup, everyInterval, untilSignal } from "./common/cleanup.js";
+import { Cleanup, everyInterval, sleep } from "./common/cleanup.js";
 import { clockTime } from "./common/format.js";
 import { formatLog2Histogram, log2HistogramJson, readSlots } from "./common/histogram.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
 import { toJson } from "./common/output.js";
 import { PrometheusExporter, type Log2Series } from "./common/prometheus.js";
 import { ToolUsageError, type Tool, type ToolIO } from "./common/tool.js";
+
+/** The longest setTimeout (about 24.8 days): "until Ctrl-C". */
+const MAX_TIMER_MS = 0x7fffffff;
 
 const MAX_SLOTS = 27;
 
@@ -198,12 +201,7 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
   };
 
   if (interval === undefined) {
-    const until = untilSignal(signal);
-    await new Promise<void>((resolve) => {
-      if (until.signal.aborted) resolve();
-      else until.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
-    until.close();
+    await sleep(MAX_TIMER_MS, signal); // until Ctrl-C (the timer keeps the event loop alive)
     print();
   } else {
     await everyInterval(

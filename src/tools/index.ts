@@ -12,6 +12,10 @@ export const TOOLS: Readonly<
     summary: "sample kernel and user stacks on every CPU (folded, SVG flame graph)",
     load: async () => (await import("./profile.js")).default,
   },
+  offcputime: {
+    summary: "blocked (off-CPU) time by kernel and user stack (folded, SVG flame graph)",
+    load: async () => (await import("./offcputime.js")).default,
+  },
   runqlat: {
     summary: "run queue (scheduler) latency histogram",
     load: async () => (await import("./runqlat.js")).default,

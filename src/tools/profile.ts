@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { attachPerfEvent } from "../kernel/links/index.js";
 import { loadToolObject } from "./common/bpf.js";
-import { Cleanup, untilSignal } from "./common/cleanup.js";
+import { Cleanup, sleep } from "./common/cleanup.js";
 import { renderFlameGraph, foldedStacks } from "./common/flamegraph.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
 import { toJson } from "./common/output.js";
@@ -17,12 +17,14 @@ import {
   foldedLine,
   formatStackLines,
   mergeFolded,
-  stackIdError,
   symbolizeStacks,
   type StackSample,
 } from "./common/stacks.js";
 import { Symbolizer } from "./common/symbolize.js";
 import { ToolUsageError, type Tool, type ToolIO } from "./common/tool.js";
+
+/** The longest setTimeout (about 24.8 days): "until Ctrl-C". */
+const MAX_TIMER_MS = 0x7fffffff;
 
 const spec = defineTool({
   name: "profile",
@@ -127,12 +129,8 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
     const forSecs = duration ? ` for ${duration} secs` : "";
     io.out(`Sampling at ${what} of ${who} by ${stacks} stack${forSecs}... Hit Ctrl-C to end.`);
   }
-  const until = untilSignal(signal, duration !== undefined ? duration * 1000 : undefined);
-  await new Promise<void>((resolve) => {
-    if (until.signal.aborted) resolve();
-    else until.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-  until.close();
+  // Until Ctrl-C or the duration (the timer also keeps the event loop alive).
+  await sleep(duration !== undefined ? duration * 1000 : MAX_TIMER_MS, signal);
 
   // Stop sampling before reading, so the numbers do not move under us.
   const counts = coll.map("counts");
@@ -158,7 +156,7 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
     else if (o.folded) io.out(foldedLine(s, fmt));
     else io.out(formatStackLines(s, fmt));
   }
-  const missed = samples.filter((s) => stackIdError(s.userStackId) || stackIdError(s.kernelStackId)).length;
+  const missed = symbolized.filter((s) => s.userMissed || s.kernelMissed).length;
   if (missed > 0 && !o.json)
     io.err(
       `WARNING: ${missed} stack traces could not be displayed (stack-trace map full or hash collisions:` +

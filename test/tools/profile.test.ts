@@ -21,6 +21,7 @@ import {
   distinctColours,
   runTool,
   screenshot,
+  startTool,
   startProgram,
   tempDir,
 } from "./profiling-helpers.js";
@@ -277,6 +278,15 @@ kernelTest("profile --json: one object per stack", async () => {
   assert.ok(objs.length > 0);
   for (const o of objs)
     assert.deepEqual(Object.keys(o), ["pid", "comm", "kernel_stack", "user_stack", "count"]);
+});
+
+kernelTest("profile without a duration runs until Ctrl-C, then prints its stacks", async () => {
+  const tool = startTool("profile", ["-f", "-F", "99"]);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(tool.child.exitCode, null, "still running before the signal");
+  const r = await tool.stop("SIGINT");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\S.* \d+$/m);
 });
 
 test("profile rejects -U with -K (usage error, exit 2)", async () => {

@@ -52,7 +52,10 @@ export class StackReader {
 
 /** One aggregated stack: who, which stacks, how much (samples, microseconds, bytes…). */
 export interface StackSample {
+  /** The id printed after the comm: a process (profile) or a thread (offcputime). */
   readonly pid: number;
+  /** The process whose address space user frames belong to (default: pid). */
+  readonly tgid?: number;
   readonly comm: string;
   readonly userStackId: number;
   readonly kernelStackId: number;
@@ -80,7 +83,16 @@ export interface SymbolizeOptions extends StackSelection {
   readonly format?: FormatOptions;
   /** Kernel frames get "_[k]" in folded output (BCC --annotations). */
   readonly annotate?: boolean;
+  /**
+   * Innermost kernel frames to leave out while they match: the tracing machinery a program on
+   * a tracepoint sees on top of the stack (TRACING_FRAMES).
+   */
+  readonly dropInnermost?: RegExp;
 }
+
+/** Frames of the BPF tracing machinery itself (bpf_prog_…, bpf_trace_run4, __traceiter_…). */
+export const TRACING_FRAMES =
+  /^(bpf_prog_[0-9a-f]+_\w+|bpf_trace_run\d+|__traceiter_\w+|__bpf_trace_\w+|trace_call_bpf|perf_trace_run_bpf_submit)(\+0x[0-9a-f]+)?$/;
 
 /** Resolves every frame of the samples (each process's maps read once, while they still exist). */
 export function symbolizeStacks(
@@ -89,17 +101,22 @@ export function symbolizeStacks(
   symbolizer: Symbolizer,
   options: SymbolizeOptions = {},
 ): SymbolizedStack[] {
-  symbolizer.preload(new Set(samples.map((s) => s.pid)));
+  symbolizer.preload(new Set(samples.map((s) => s.tgid ?? s.pid)));
   const fmt = options.format ?? {};
   return samples.map((s) => {
+    let kernelIps = options.userStacksOnly ? [] : stacks.get(s.kernelStackId);
+    if (options.dropInnermost) {
+      const drop = options.dropInnermost;
+      let n = 0;
+      while (n < kernelIps.length && drop.test(symbolizer.kernel(kernelIps[n]!).name)) n++;
+      kernelIps = kernelIps.slice(n);
+    }
     const kernel = options.userStacksOnly
       ? undefined
-      : stacks
-          .get(s.kernelStackId)
-          .map((ip) => formatSymbol(symbolizer.kernel(ip), fmt) + (options.annotate ? "_[k]" : ""));
+      : kernelIps.map((ip) => formatSymbol(symbolizer.kernel(ip), fmt) + (options.annotate ? "_[k]" : ""));
     const user = options.kernelStacksOnly
       ? undefined
-      : stacks.get(s.userStackId).map((ip) => formatSymbol(symbolizer.user(s.pid, ip), fmt));
+      : stacks.get(s.userStackId).map((ip) => formatSymbol(symbolizer.user(s.tgid ?? s.pid, ip), fmt));
     return {
       ...s,
       kernel,
