@@ -126,7 +126,9 @@ return 0;}`;
     for (const f of fields) assert.equal(PERF_EVENT_ATTR.fields[f].offset, got[f], f);
     // Older headers (6.1) end before config3 (PERF_ATTR_SIZE_VER8).
     if (got.config3 !== undefined) assert.equal(PERF_EVENT_ATTR.fields.config3.offset, got.config3);
-    assert.equal(PERF_EVENT_ATTR.sizeof, got.config3 !== undefined ? got.size : got.size + 8);
+    const size = got.size;
+    assert.ok(size !== undefined, "the header gives sizeof(struct perf_event_attr)");
+    assert.equal(PERF_EVENT_ATTR.sizeof, got.config3 !== undefined ? size : size + 8);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
