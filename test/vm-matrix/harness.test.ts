@@ -5,6 +5,7 @@ import { compareReleases, newestPackage } from "./fetch.js";
 import { KERNELS } from "./kernels.js";
 import { parseArgs } from "./main.js";
 import { testJob } from "./matrix.js";
+import { fileRecords } from "./run-files.js";
 
 test("compareReleases orders Debian kernel releases numerically", () => {
   const releases = ["6.1.0-56-amd64", "6.1.0-9-amd64", "6.1.0-10-amd64"];
@@ -27,7 +28,7 @@ test("parseArgs: defaults to every kernel; --exec needs one guest kernel", () =>
     all.kernels.map((k) => k.name),
     KERNELS.map((k) => k.name),
   );
-  assert.equal(all.timeoutSeconds, 600);
+  assert.equal(all.timeoutSeconds, 900);
   const exec = parseArgs(["--kernel", "6.1", "--exec", "true"]);
   assert.equal(exec.exec, "true");
   assert.equal(exec.timeoutSeconds, 300);
@@ -80,4 +81,20 @@ test("qemuArgs: TCG (never KVM), PVH vmlinux, 9p shares named on the kernel comm
       "local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap,id=hostroot,readonly=on",
     ),
   );
+});
+
+test("fileRecords: a file that fails without a failing test yields one failure naming why", () => {
+  const result = { file: "dist/test/kernel/x.test.js", exitCode: 1, seconds: 0.5, timedOut: false };
+  const crashed = fileRecords(result, "", "SyntaxError: Unexpected end of input\n\nNode.js v20\n");
+  assert.equal(crashed.length, 1);
+  assert.equal(crashed[0]!.status, "fail");
+  assert.match(
+    crashed[0]!.reason!,
+    /^exit code 1 without a failing test: SyntaxError: Unexpected end of input \| Node\.js v20$/,
+  );
+  const timedOut = fileRecords({ ...result, exitCode: 128, timedOut: true }, "", "");
+  assert.match(timedOut[0]!.reason!, /per-file timeout/);
+  const failing = JSON.stringify({ status: "fail", kind: "test", file: result.file, path: ["t"], ms: 1 });
+  assert.equal(fileRecords(result, `${failing}\n{"torn`, "").length, 1, "a reported failure is enough");
+  assert.deepEqual(fileRecords({ ...result, exitCode: 0 }, "", ""), []);
 });

@@ -7,7 +7,10 @@
  *        [--timeout SECONDS] [--no-docs] [--verbose]
  *
  * --exec boots one kernel, runs CMD (sh) in the project directory inside the guest, prints its
- * output and exits with CMD's exit code.
+ * output and exits with CMD's exit code. --filter selects test files by substring. --timeout
+ * bounds each boot (default 900 s, 300 s with --exec). Kernels and initramfs images are cached
+ * in $TSBPF_KERNEL_CACHE (default ~/.cache/tsbpf/kernels); results, console and test output per
+ * kernel go to dist/kernel-matrix/<kernel>/.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -63,7 +66,7 @@ export function parseArgs(argv: readonly string[]): Options {
     o.timeoutSeconds ||= 300;
   }
   if (o.kernels.length === 0) o.kernels = [...KERNELS];
-  o.timeoutSeconds ||= 600;
+  o.timeoutSeconds ||= 900;
   return o;
 }
 
