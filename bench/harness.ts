@@ -43,10 +43,14 @@ export function measure(fn: () => number, trials = 5, minMs = 300): number {
   return results[Math.floor(results.length / 2)]!;
 }
 
-/** The shared read-only material: $TSBPF_SHARED, else <repo>/../shared. */
-export function sharedDir(): string {
-  if (process.env.TSBPF_SHARED) return process.env.TSBPF_SHARED;
+/** The repository root (where package.json is), from bench/ sources or dist/bench. */
+export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
-  return resolve(dir, "../shared");
+  return dir;
+}
+
+/** The shared read-only material: $TSBPF_SHARED, else <repo>/../shared. */
+export function sharedDir(): string {
+  return process.env.TSBPF_SHARED ?? resolve(repoRoot(), "../shared");
 }

@@ -7,13 +7,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { KernelCollection } from "../src/kernel/object/index.js";
 import { loadSync } from "../src/load.js";
 import { loadObjectFile } from "../src/object/index.js";
-import { measure, sharedDir, type BenchRow, type BenchSuite } from "./harness.js";
+import { measure, repoRoot, sharedDir, type BenchRow, type BenchSuite } from "./harness.js";
 
-const root = fileURLToPath(new URL("../", import.meta.url));
+const root = `${repoRoot()}/`;
 
 interface Manifest {
   readonly objects: readonly {
