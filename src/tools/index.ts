@@ -53,6 +53,18 @@ export const TOOLS: Readonly<
     summary: "count syscalls, by syscall or process, with latency",
     load: async () => (await import("./syscount.js")).default,
   },
+  tcplife: {
+    summary: "trace TCP sessions: ports, bytes, duration",
+    load: async () => (await import("./tcplife.js")).default,
+  },
+  tcpstates: {
+    summary: "trace TCP state changes",
+    load: async () => (await import("./tcpstates.js")).default,
+  },
+  tcpconnect: {
+    summary: "trace TCP active connections (--containers: by container)",
+    load: async () => (await import("./tcpconnect.js")).default,
+  },
 };
 
 /** The tool named `name`, undefined when there is none. */

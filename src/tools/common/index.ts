@@ -23,6 +23,7 @@
  * format.ts     cString, ipAddress, clockTime (HH:MM:SS), monotonicNs, ERRNO_NAMES, AF_INET/AF_INET6.
  * container.ts  decodeContainer / containerId for bpf/tools/container.h's struct container_info.
  * syscalls.ts   syscallName(nr) / syscallNumber(name) / SYSCALL_NAMES (x86_64).
+ * tcp.ts        TCP_STATES / tcpStateName, eventAddress(data, offset, family), ipVersion.
  * (symbolize.ts and flamegraph.ts belong to the profiling tools.)
  */
 export * from "./tool.js";
@@ -35,3 +36,4 @@ export * from "./bpf.js";
 export * from "./format.js";
 export * from "./container.js";
 export * from "./syscalls.js";
+export * from "./tcp.js";
