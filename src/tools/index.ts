@@ -40,6 +40,10 @@ export const TOOLS: Readonly<
     summary: "TCP sockets through a TCP iterator (like netstat -tan)",
     load: async () => (await import("./netstat.js")).default,
   },
+  memleak: {
+    summary: "outstanding allocations of a process by stack (malloc/calloc/realloc/free uprobes)",
+    load: async () => (await import("./memleak.js")).default,
+  },
   execsnoop: { summary: "trace exec() syscalls", load: async () => (await import("./execsnoop.js")).default },
   opensnoop: {
     summary: "trace open() family syscalls",
