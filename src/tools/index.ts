@@ -44,6 +44,10 @@ export const TOOLS: Readonly<
     summary: "outstanding allocations of a process by stack (malloc/calloc/realloc/free uprobes)",
     load: async () => (await import("./memleak.js")).default,
   },
+  iofsstat: {
+    summary: "per-process, per-file read/write counts and bandwidth, with disk statistics",
+    load: async () => (await import("./iofsstat.js")).default,
+  },
   execsnoop: { summary: "trace exec() syscalls", load: async () => (await import("./execsnoop.js")).default },
   opensnoop: {
     summary: "trace open() family syscalls",
