@@ -80,6 +80,11 @@ export interface RunResult {
 
 const FRAME_WORDS = 9; // return pc, r6-r9 lo/hi
 
+/** RunOptions.registers names: "r0".."r9" -> index. */
+const REGISTER_INDEX: ReadonlyMap<string, number> = new Map(
+  Array.from({ length: 10 }, (_, i) => [`r${i}`, i]),
+);
+
 /**
  * The state of one run (and the HelperCall object its helpers receive). Reused across runs of an
  * interpreter; a nested run (a helper running a program) gets its own.
@@ -254,11 +259,12 @@ export class Interpreter {
       st.hi.fill(0);
       const regs = options.registers;
       if (regs) {
-        for (const [name, value] of Object.entries(regs)) {
-          const r = /^r([0-9])$/.exec(name);
-          if (!r || typeof value !== "bigint")
+        for (const name in regs) {
+          const r = REGISTER_INDEX.get(name);
+          const value = (regs as Record<string, unknown>)[name];
+          if (r === undefined || typeof value !== "bigint")
             throw new TsbpfError(`run: bad initial register ${name} (registers are r0-r9, values bigint)`);
-          setRegister(st.lo, st.hi, Number(r[1]), value);
+          setRegister(st.lo, st.hi, r, value);
         }
       }
       st.depth = st.baseDepth = 0;

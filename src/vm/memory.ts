@@ -33,6 +33,8 @@ export interface RegionSpec {
 
 /** One mapped region. */
 export class Region {
+  /** Address of the first byte. */
+  readonly base: bigint;
   /** @internal use Memory.addRegion */
   constructor(
     readonly id: number,
@@ -40,10 +42,8 @@ export class Region {
     readonly name: string,
     readonly bytes: Uint8Array,
     readonly writable: boolean,
-  ) {}
-  /** Address of the first byte. */
-  get base(): bigint {
-    return BigInt(this.id) << 32n;
+  ) {
+    this.base = BigInt(id) << 32n;
   }
   get length(): number {
     return this.bytes.length;
@@ -73,6 +73,10 @@ export class Memory {
   readonly _writeLengths: number[] = [-1];
   /** @internal */ readonly _regions: (Region | null)[] = [null];
   private readonly free: number[] = [];
+  /** Regions unmapped with unmapRegion (and their views): their ids stay reserved for remapRegion. */
+  private readonly parked = new Map<number, { readonly region: Region; readonly view: DataView }>();
+  /** Released scratch regions by name (see acquireScratch). */
+  private readonly scratch = new Map<string, Region[]>();
   private readonly stacks: Region[][] = [];
   /** @internal runs currently using this memory: a nested run gets its own set of stack frames */
   _activeRuns = 0;
@@ -104,12 +108,70 @@ export class Memory {
 
   /** Unmap a region; later accesses to its addresses fault. Its id may be reused. */
   removeRegion(region: Region): void {
+    if (this.parked.get(region.id)?.region === region) {
+      this.parked.delete(region.id);
+      this.free.push(region.id);
+      return;
+    }
     if (this._regions[region.id] !== region) return;
     this._regions[region.id] = null;
     this._views[region.id] = EMPTY_VIEW;
     this._readLengths[region.id] = -1;
     this._writeLengths[region.id] = -1;
     this.free.push(region.id);
+  }
+
+  /**
+   * Unmap a region like removeRegion, but keep its id (and so its addresses) reserved until
+   * remapRegion maps it again or removeRegion releases it: scratch regions reused from run to run.
+   */
+  unmapRegion(region: Region): void {
+    if (this._regions[region.id] !== region) return;
+    this.parked.set(region.id, { region, view: this._views[region.id]! });
+    this._regions[region.id] = null;
+    this._views[region.id] = EMPTY_VIEW;
+    this._readLengths[region.id] = -1;
+    this._writeLengths[region.id] = -1;
+  }
+
+  /** Map again a region unmapped with unmapRegion, at the same addresses, with the same bytes. */
+  remapRegion(region: Region): void {
+    const parked = this.parked.get(region.id);
+    if (parked?.region !== region)
+      throw new TsbpfError(`region "${region.name}" was not unmapped with unmapRegion`);
+    this.parked.delete(region.id);
+    this._regions[region.id] = region;
+    this._views[region.id] = parked.view;
+    this._readLengths[region.id] = region.length;
+    this._writeLengths[region.id] = region.writable ? region.length : -1;
+  }
+
+  /**
+   * A zero-filled writable scratch region (contexts and packets of test runs): a released one with
+   * the same name and length, mapped again at its old addresses, or a new one. Reusing them spares
+   * an allocation (and its garbage collection) per run; every run still starts from zeroed memory.
+   */
+  acquireScratch(kind: RegionKind, name: string, length: number): Region {
+    const pool = this.scratch.get(name);
+    if (pool)
+      for (let i = pool.length - 1; i >= 0; i--) {
+        const r = pool[i]!;
+        if (r.length !== length || r.kind !== kind) continue;
+        pool.splice(i, 1);
+        this.remapRegion(r);
+        r.bytes.fill(0);
+        return r;
+      }
+    return this.addRegion({ kind, name, length });
+  }
+
+  /** Unmap a region of acquireScratch (stale pointers to it fault) and keep it for reuse. */
+  releaseScratch(region: Region): void {
+    if (this._regions[region.id] !== region) return;
+    this.unmapRegion(region);
+    let pool = this.scratch.get(region.name);
+    if (!pool) this.scratch.set(region.name, (pool = []));
+    pool.push(region);
   }
 
   /** Every mapped region, by id. */
@@ -146,14 +208,20 @@ export class Memory {
    */
   view(address: bigint, length: number, forWrite = false): Uint8Array {
     const a = BigInt.asUintN(64, address);
-    const id = Number(a >> 32n);
-    const offset = Number(a & 0xffffffffn);
-    const access = forWrite ? "write" : "read";
+    return this.viewAt(Number(a >> 32n), Number(a & 0xffffffffn), length, forWrite);
+  }
+
+  /** `view` of the address `(id << 32) | offset`, given as its two 32-bit halves (no BigInt). */
+  viewAt(id: number, offset: number, length: number, forWrite = false): Uint8Array {
     const region = id < this._regions.length ? this._regions[id] : null;
-    if (!region) throw new MemoryAccessError("unmapped", access, a, length, undefined);
-    if (length < 0 || offset + length > region.bytes.length)
-      throw new MemoryAccessError("out-of-bounds", access, a, length, region);
-    if (forWrite && !region.writable) throw new MemoryAccessError("read-only", access, a, length, region);
+    if (!region || length < 0 || offset + length > region.bytes.length || (forWrite && !region.writable)) {
+      const a = (BigInt(id >>> 0) << 32n) | BigInt(offset >>> 0);
+      const access = forWrite ? "write" : "read";
+      if (!region) throw new MemoryAccessError("unmapped", access, a, length, undefined);
+      if (length < 0 || offset + length > region.bytes.length)
+        throw new MemoryAccessError("out-of-bounds", access, a, length, region);
+      throw new MemoryAccessError("read-only", access, a, length, region);
+    }
     return region.bytes.subarray(offset, offset + length);
   }
 

@@ -103,3 +103,29 @@ test("stack frames are 512-byte regions, one set per nesting level", () => {
   assert.notEqual(m.stackFrame(0, 1), s0);
   assert.equal(m.stackFrame(0, 1).name, "stack#1[0]");
 });
+
+test("scratch regions: released ones fault like unmapped memory, come back zeroed at the same addresses", () => {
+  const m = new Memory();
+  const a = m.acquireScratch("packet", "frame", 64);
+  a.bytes[3] = 0xaa;
+  m.releaseScratch(a);
+  assert.throws(() => m.view(a.base, 1), accessError("unmapped"), "a stale pointer faults");
+  assert.equal(m.regionAt(a.base), undefined);
+  const other = m.addRegion({ kind: "other", name: "x", length: 1 });
+  assert.notEqual(other.id, a.id, "the released id stays reserved");
+  assert.equal(m.acquireScratch("packet", "frame", 32).id === a.id, false, "another length: another region");
+  const again = m.acquireScratch("packet", "frame", 64);
+  assert.equal(again, a);
+  assert.equal(again.bytes[3], 0, "zero-filled");
+  assert.equal(m.view(a.base + 3n, 1)[0], 0);
+  m.releaseScratch(again);
+  m.removeRegion(again);
+  assert.equal(
+    m.addRegion({ kind: "other", name: "y", length: 1 }).id,
+    a.id,
+    "removeRegion frees a released id",
+  );
+  assert.throws(() => m.remapRegion(again), /not unmapped with unmapRegion/);
+  assert.deepEqual([...m.viewAt(other.id, 0, 1)], [0]);
+  assert.throws(() => m.viewAt(other.id, 1, 1), accessError("out-of-bounds", /0x\w+00000001/));
+});

@@ -39,6 +39,10 @@ export function helperId(name: string): number {
 
 /** The map whose handle is in argument register `n`; a helper fault when it is not a map. */
 export function mapArg(call: HelperCall, env: MapHelperEnv, n: HelperArg): VmMap {
+  if (env.maps.mapById && call.argU32(n) === 0) {
+    const m = env.maps.mapById(call.argHigh32(n));
+    if (m) return m;
+  }
   const address = call.arg(n);
   const map = env.maps.mapAt(address);
   if (!map) throw new TsbpfError(`r${n} = ${hexAddress(address)} is not a map`);
@@ -47,7 +51,9 @@ export function mapArg(call: HelperCall, env: MapHelperEnv, n: HelperArg): VmMap
 
 /** Read-only view of `size` bytes at the address in register `n` (empty for size 0). */
 export function bytesArg(call: HelperCall, n: HelperArg, size: number, forWrite = false): Uint8Array {
-  return size === 0 ? new Uint8Array(0) : call.memory.view(call.arg(n), size, forWrite);
+  return size === 0
+    ? new Uint8Array(0)
+    : call.memory.viewAt(call.argHigh32(n), call.argU32(n), size, forWrite);
 }
 
 /** A u64 flags argument as a number; -1 when it has bits above 32 (always invalid). */

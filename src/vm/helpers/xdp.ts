@@ -21,13 +21,24 @@ function xdpPacket(call: HelperCall, helper: string): PacketState {
   return p;
 }
 
-/** Write the packet pointers into the context's pointer slots. */
+/** Little-endian u32 `v` at `off` of `bytes` (no DataView: this runs for every packet). */
+export function setU32(bytes: Uint8Array, off: number, v: number): void {
+  bytes[off] = v;
+  bytes[off + 1] = v >>> 8;
+  bytes[off + 2] = v >>> 16;
+  bytes[off + 3] = v >>> 24;
+}
+
+/** Write the packet pointers into the context's pointer slots: (region id << 32) | offset. */
 export function syncPacketPointers(p: PacketState): void {
-  const base = p.region.base;
-  const view = new DataView(p.ctx.bytes.buffer, p.ctx.bytes.byteOffset, p.ctx.bytes.byteLength);
-  view.setBigUint64(p.slots.data, base + BigInt(p.data), true);
-  view.setBigUint64(p.slots.end, base + BigInt(p.end), true);
-  view.setBigUint64(p.slots.meta, base + BigInt(p.meta), true);
+  const id = p.region.id;
+  const c = p.ctx.bytes;
+  setU32(c, p.slots.data, p.data);
+  setU32(c, p.slots.data + 4, id);
+  setU32(c, p.slots.end, p.end);
+  setU32(c, p.slots.end + 4, id);
+  setU32(c, p.slots.meta, p.meta);
+  setU32(c, p.slots.meta + 4, id);
 }
 
 export const XDP_HELPERS: readonly RuntimeHelper[] = [

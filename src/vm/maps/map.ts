@@ -168,6 +168,8 @@ export interface VmMap {
 /** Resolves the map argument of helpers (a handle address) to its map. */
 export interface MapTable {
   mapAt(address: bigint): VmMap | undefined;
+  /** mapAt of the address `id << 32` given as its region id (helpers' fast path, no BigInt). */
+  mapById?(id: number): VmMap | undefined;
   handleOf(map: VmMap): bigint;
 }
 
@@ -193,6 +195,7 @@ export function memoryMapTable(memory: Memory): MapTable {
       if ((a & 0xffffffffn) !== 0n) return undefined;
       return r.byHandle.get(Number(a >> 32n));
     },
+    mapById: (id: number): VmMap | undefined => r.byHandle.get(id),
     handleOf: (map: VmMap): bigint => map.handle,
   };
 }
@@ -218,7 +221,7 @@ export function u32Key(index: number): Uint8Array {
 }
 /** The u32 of a 4-byte key. */
 export const readU32 = (bytes: Uint8Array): number =>
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
 
 /** Decoder of BTF-typed keys and values, set by `createVmMap` when the spec has BTF types. */
 export type BtfDecoder = (btf: Btf, typeId: number, bytes: Uint8Array) => unknown;

@@ -6,7 +6,7 @@
  * (data - data_meta bytes at the start of data_in). data_out starts at data_meta.
  */
 import { ProgramType } from "../../object/types.js";
-import { syncPacketPointers, XDP_HELPERS } from "../helpers/xdp.js";
+import { setU32, syncPacketPointers, XDP_HELPERS } from "../helpers/xdp.js";
 import type { Memory } from "../memory.js";
 import type { ContextLayout } from "../runtime/ctx-access.js";
 import type { PacketState, RuntimeEnv } from "../runtime/env.js";
@@ -78,14 +78,13 @@ function prepare(memory: Memory, env: RuntimeEnv, input: TestRunInput): Prepared
     if (md.getUint32(12, true) === 0 && rxQueue !== 0) bad("ctx_in rx_queue_index needs an ingress_ifindex");
   }
   const frame = Math.max(XDP_FRAME_SIZE_BYTES, XDP_PACKET_HEADROOM + data.length + XDP_TAILROOM);
-  const bytes = new Uint8Array(frame);
   const start = XDP_PACKET_HEADROOM - metalen;
-  bytes.set(data, start);
-  const packetRegion = memory.addRegion({ kind: "packet", name: "xdp packet", bytes });
-  const ctx = memory.addRegion({ kind: "context", name: "xdp_md", length: XDP_MD_LAYOUT.vmSize });
-  const view = new DataView(ctx.bytes.buffer);
-  view.setUint32(12, ingress, true);
-  view.setUint32(16, rxQueue, true);
+  // zeroed frame and context, reused from run to run (Memory.acquireScratch)
+  const packetRegion = memory.acquireScratch("packet", "xdp packet", frame);
+  packetRegion.bytes.set(data, start);
+  const ctx = memory.acquireScratch("context", "xdp_md", XDP_MD_LAYOUT.vmSize);
+  setU32(ctx.bytes, 12, ingress);
+  setU32(ctx.bytes, 16, rxQueue);
   const packet: PacketState = {
     kind: "xdp",
     region: packetRegion,
@@ -106,13 +105,12 @@ function prepare(memory: Memory, env: RuntimeEnv, input: TestRunInput): Prepared
     packet,
     finish() {
       const dataOut = packetRegion.bytes.slice(packet.meta, packet.end);
-      const ctxOut = new Uint8Array(XDP_MD_SIZE);
-      const out = new DataView(ctxOut.buffer);
-      out.setUint32(0, packet.data - packet.meta, true);
-      out.setUint32(4, packet.end - packet.meta, true);
-      ctxOut.set(ctx.bytes.subarray(12, XDP_MD_SIZE), 12);
-      memory.removeRegion(ctx);
-      memory.removeRegion(packetRegion);
+      const ctxOut = ctx.bytes.slice(0, XDP_MD_SIZE);
+      setU32(ctxOut, 0, packet.data - packet.meta);
+      setU32(ctxOut, 4, packet.end - packet.meta);
+      setU32(ctxOut, 8, 0);
+      memory.releaseScratch(ctx);
+      memory.releaseScratch(packetRegion);
       if (env.packet === packet) env.packet = undefined;
       return { dataOut, ctxOut };
     },

@@ -134,3 +134,30 @@ test("skb types: socket filters may not read data/data_end; ctx_in only sets the
   assert.equal(rt.loadProgram(write, { type: schedCls }).testRun({ dataIn: udp }).retval, 7);
   assert.throws(() => rt.loadProgram(write, { type: socketFilter }), /write of 4 bytes at offset 8/);
 });
+
+test("xdp: each run gets a fresh zeroed frame, though the VM reuses its regions", () => {
+  const rt = new VmRuntime();
+  // r0 = the byte 16 bytes before data (headroom), then store 0xff there
+  const p = rt.loadProgram(
+    new ProgramBuilder()
+      .mov(R6, R1)
+      .mov(R2, -16)
+      .call(44) // bpf_xdp_adjust_head
+      .ldx(Size.W, R2, R6, 0)
+      .ldx(Size.W, R3, R6, 4)
+      .mov(R0, R2)
+      .add(R0, 1)
+      .jgt(R0, R3, "out")
+      .ldx(Size.B, R0, R2, 0)
+      .st(Size.B, R2, 0, 0xff)
+      .label("out")
+      .exit()
+      .build(),
+    { type: xdp },
+  );
+  const first = p.testRun({ dataIn: udp });
+  assert.equal(first.retval, 0);
+  assert.equal(first.dataOut![0], 0xff, "the store happened");
+  assert.equal(p.testRun({ dataIn: udp }).retval, 0, "the next run does not see it");
+  assert.equal(p.testRun({ dataIn: arp }).retval, 0);
+});
