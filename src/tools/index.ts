@@ -73,6 +73,10 @@ export const TOOLS: Readonly<
     summary: "trace TCP active connections (--containers: by container)",
     load: async () => (await import("./tcpconnect.js")).default,
   },
+  xdpdrop: {
+    summary: "drop ICMP with XDP on an interface (or over a pcap in the VM)",
+    load: async () => (await import("./xdpdrop.js")).default,
+  },
 };
 
 /** The tool named `name`, undefined when there is none. */

@@ -29,10 +29,10 @@ export class ToolProcess {
   readonly exited: Promise<number | null>;
   #waiters: (() => void)[] = [];
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [join(repoRoot(), "bin", "tsbpf.js"), ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  /** `command` replaces `node bin/tsbpf.js` (e.g. to run it under `ip netns exec`). */
+  constructor(args: readonly string[], command?: [string, readonly string[]]) {
+    const [cmd, prefix] = command ?? [process.execPath, [join(repoRoot(), "bin", "tsbpf.js")]];
+    this.child = spawn(cmd, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const split = (stream: NodeJS.ReadableStream, into: string[]): void => {
       let rest = "";
       stream.setEncoding("utf8");
