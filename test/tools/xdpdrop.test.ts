@@ -47,7 +47,7 @@ if (missing) test("xdpdrop", { skip: missing }, () => {});
 else
   kernelTest(
     "xdpdrop drops pings inside a netns+veth, counts them, and pings pass again after exit",
-    async () => {
+    async (t) => {
       if (spawnSync("ping", ["-V"], { stdio: "ignore" }).status !== 0)
         return t.skip("ping(8) missing: apt-get install iputils-ping");
       const net = makeNetns();
