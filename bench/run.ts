@@ -3,12 +3,19 @@ import { interpreterSuite } from "./interpreter.js";
 import { btfSuite } from "./btf.js";
 import { vmProgramsSuite } from "./vm-programs.js";
 import { kernelLoadSuite } from "./kernel-load.js";
+import { toolsProfileSuite } from "./tools-profile.js";
 
 /**
  * `npm run bench`: every benchmark suite, printed as tables. Numbers only, never pass/fail.
  * A new benchmark is a new file exporting a BenchSuite, added to SUITES.
  */
-const SUITES: readonly BenchSuite[] = [interpreterSuite, btfSuite, vmProgramsSuite, kernelLoadSuite];
+const SUITES: readonly BenchSuite[] = [
+  interpreterSuite,
+  btfSuite,
+  vmProgramsSuite,
+  kernelLoadSuite,
+  toolsProfileSuite,
+];
 
 /** Peers measured on this machine (see ../shared/bench/README.md), xorshift64 loop. */
 const PEERS = [
