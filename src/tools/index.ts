@@ -77,6 +77,10 @@ export const TOOLS: Readonly<
     summary: "drop ICMP with XDP on an interface (or over a pcap in the VM)",
     load: async () => (await import("./xdpdrop.js")).default,
   },
+  hello: {
+    summary: "print a line for every new process (trace_pipe or ring buffer)",
+    load: async () => (await import("./hello.js")).default,
+  },
 };
 
 /** The tool named `name`, undefined when there is none. */
