@@ -15,7 +15,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { cacheDir, tool } from "./host.js";
 import { packCpio, type PreparedKernel } from "./fetch.js";
 
@@ -66,6 +66,8 @@ mount -t devpts devpts $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
 mount -t tmpfs tmpfs $R/tmp
 mount -t tmpfs tmpfs $R/run
+# this kernel's config where libbpf and tsbpf look for it (.kconfig externs), over the host's /boot
+mount -t tmpfs tmpfs $R/boot && cp /boot/config-* $R/boot/ 2>/dev/null
 mount -t bpf bpf $R/sys/fs/bpf
 mount -t tracefs tracefs $R/sys/kernel/tracing
 mount -t debugfs debugfs $R/sys/kernel/debug
@@ -82,7 +84,7 @@ echo "${END_MARK} $rc $(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
 `;
 
-/** Builds (or reuses) the initramfs for a kernel: busybox, /init and the kernel's modules. */
+/** Builds (or reuses) the initramfs for a kernel: busybox, /init, the kernel's modules and config. */
 export function initramfsFor(kernel: PreparedKernel, bootModules: readonly string[]): string {
   const busybox = tool("busybox");
   const init = guestInit(bootModules);
@@ -101,7 +103,20 @@ export function initramfsFor(kernel: PreparedKernel, bootModules: readonly strin
     rmSync(root, { recursive: true, force: true });
   }
   const image = join(cacheDir(), kernel.release, `initrd-${hash}.img`);
-  if (!existsSync(image))
-    writeFileSync(image, Buffer.concat([readFileSync(base), readFileSync(kernel.modulesCpio)]));
+  if (!existsSync(image)) {
+    const parts = [readFileSync(base), readFileSync(kernel.modulesCpio)];
+    const config = join(dirname(kernel.vmlinux), "config");
+    if (existsSync(config)) {
+      const stage = `${image}.d`;
+      rmSync(stage, { recursive: true, force: true });
+      mkdirSync(join(stage, "boot"), { recursive: true });
+      copyFileSync(config, join(stage, "boot", `config-${kernel.release}`));
+      packCpio(stage, `${stage}.cpio`);
+      parts.push(readFileSync(`${stage}.cpio`));
+      rmSync(stage, { recursive: true, force: true });
+      rmSync(`${stage}.cpio`, { force: true });
+    }
+    writeFileSync(image, Buffer.concat(parts));
+  }
   return image;
 }
