@@ -71,4 +71,36 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "run a ready-made eBPF tool (tsbpf tool list)",
     load: async () => (await import("./commands/tool.js")).default,
   },
+  execsnoop: {
+    summary: "trace exec() syscalls (= tsbpf tool execsnoop)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("execsnoop"),
+  },
+  opensnoop: {
+    summary: "trace open() syscalls (= tsbpf tool opensnoop)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("opensnoop"),
+  },
+  exitsnoop: {
+    summary: "trace process exits (= tsbpf tool exitsnoop)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("exitsnoop"),
+  },
+  syscount: {
+    summary: "count syscalls (= tsbpf tool syscount)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("syscount"),
+  },
+  tcplife: {
+    summary: "trace TCP sessions (= tsbpf tool tcplife)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("tcplife"),
+  },
+  tcpstates: {
+    summary: "trace TCP state changes (= tsbpf tool tcpstates)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("tcpstates"),
+  },
+  tcpconnect: {
+    summary: "trace TCP connects (= tsbpf tool tcpconnect)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("tcpconnect"),
+  },
+  xdpdrop: {
+    summary: "drop ICMP with XDP (= tsbpf tool xdpdrop)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("xdpdrop"),
+  },
 };
