@@ -71,6 +71,26 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "run a ready-made eBPF tool (tsbpf tool list)",
     load: async () => (await import("./commands/tool.js")).default,
   },
+  profile: {
+    summary: "CPU profiler: sampled kernel+user stacks (= tsbpf tool profile)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("profile"),
+  },
+  offcputime: {
+    summary: "off-CPU time by stack (= tsbpf tool offcputime)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("offcputime"),
+  },
+  runqlat: {
+    summary: "run queue latency histogram (= tsbpf tool runqlat)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("runqlat"),
+  },
+  biolatency: {
+    summary: "block I/O latency histogram (= tsbpf tool biolatency)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("biolatency"),
+  },
+  memleak: {
+    summary: "outstanding allocations by stack (= tsbpf tool memleak)",
+    load: async () => (await import("./commands/tool.js")).toolCommand("memleak"),
+  },
   execsnoop: {
     summary: "trace exec() syscalls (= tsbpf tool execsnoop)",
     load: async () => (await import("./commands/tool.js")).toolCommand("execsnoop"),

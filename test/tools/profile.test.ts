@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -14,6 +15,7 @@ import {
 } from "../../src/tools/common/stacks.js";
 import { KernelSymbols, Symbolizer, formatSymbol } from "../../src/tools/common/symbolize.js";
 import { kernelTest } from "../helpers/kernel-gate.js";
+import { tsbpfBin } from "../helpers/shared.js";
 import {
   buildC,
   chromiumPath,
@@ -293,4 +295,12 @@ test("profile rejects -U with -K (usage error, exit 2)", async () => {
   const r = await runTool("profile", ["-U", "-K"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /-U and -K are exclusive/);
+});
+
+test("the tsbpf NAME aliases run the same tools", () => {
+  for (const name of ["profile", "offcputime", "runqlat", "biolatency", "memleak"]) {
+    const r = spawnSync(process.execPath, [tsbpfBin, name, "-h"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^usage: tsbpf ${name} \\[-h\\]`));
+  }
 });
