@@ -4,6 +4,7 @@ import { btfSuite } from "./btf.js";
 import { vmProgramsSuite } from "./vm-programs.js";
 import { kernelLoadSuite } from "./kernel-load.js";
 import { toolsProfileSuite } from "./tools-profile.js";
+import { ringbufSuite } from "./ringbuf.js";
 
 /**
  * `npm run bench`: every benchmark suite, printed as tables. Numbers only, never pass/fail.
@@ -15,6 +16,7 @@ const SUITES: readonly BenchSuite[] = [
   vmProgramsSuite,
   kernelLoadSuite,
   toolsProfileSuite,
+  ringbufSuite,
 ];
 
 /** Peers measured on this machine (see ../shared/bench/README.md), xorshift64 loop. */
