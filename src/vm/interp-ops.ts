@@ -13,10 +13,19 @@ import type { LoadedProgram } from "./interp-load.js";
 const TWO32 = 4294967296;
 
 /** The 64-bit value of a register pair, unsigned. */
-export const pairToBigInt = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+export const pairToBigInt = (lo: number, hi: number): bigint =>
+  hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 
 /** Write a bigint (mod 2^64) into register `r`. */
 export function setRegister(lo: Int32Array, hi: Int32Array, r: number, value: bigint): void {
+  if (value >= 0n && value <= 0x1fffffffffffffn) {
+    // an exact double (small values, the VM's addresses): split without BigInt arithmetic
+    const n = Number(value);
+    const h = Math.floor(n / 4294967296);
+    hi[r] = h;
+    lo[r] = n - h * 4294967296;
+    return;
+  }
   const u = BigInt.asUintN(64, value);
   lo[r] = Number(u & 0xffffffffn) | 0;
   hi[r] = Number(u >> 32n) | 0;

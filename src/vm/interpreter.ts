@@ -79,6 +79,7 @@ export interface RunResult {
 }
 
 const FRAME_WORDS = 9; // return pc, r6-r9 lo/hi
+const FUNCTION_POINTER_TAG_BIG = BigInt(FUNCTION_POINTER_TAG);
 
 /** RunOptions.registers names: "r0".."r9" -> index. */
 const REGISTER_INDEX: ReadonlyMap<string, number> = new Map(
@@ -120,6 +121,10 @@ class RunState implements HelperCall {
   busy = false;
   // HelperCall
   id = 0;
+  /** The last callFunction target (checked) and its slot. */
+  private lastFunction = -1n;
+  private lastFunctionProg: LoadedProgram | undefined = undefined;
+  private lastFunctionSlot = 0;
 
   constructor(prog: LoadedProgram, memory: Memory) {
     this.prog = prog;
@@ -162,10 +167,18 @@ class RunState implements HelperCall {
     return true;
   }
   callFunction(fn: bigint, ...args: bigint[]): bigint {
-    const f = BigInt.asUintN(64, fn);
-    const slot = Number(f & 0xffffffffn);
-    if (f >> 32n !== BigInt(FUNCTION_POINTER_TAG) || slot >= this.prog.slots)
-      throw new TsbpfError(`callFunction: 0x${f.toString(16)} is not a function of the program`);
+    let slot: number;
+    if (fn === this.lastFunction && this.prog === this.lastFunctionProg) slot = this.lastFunctionSlot;
+    else {
+      // checked once per callback value: bpf_loop calls the same one up to 8M times
+      const f = BigInt.asUintN(64, fn);
+      slot = Number(f & 0xffffffffn);
+      if (f >> 32n !== FUNCTION_POINTER_TAG_BIG || slot >= this.prog.slots)
+        throw new TsbpfError(`callFunction: 0x${f.toString(16)} is not a function of the program`);
+      this.lastFunction = fn;
+      this.lastFunctionProg = this.prog;
+      this.lastFunctionSlot = slot;
+    }
     if (this.depth + 1 >= MAX_CALL_FRAMES)
       throw new TsbpfError(`callFunction: call depth would exceed ${MAX_CALL_FRAMES} frames`);
     let c = this.child;

@@ -14,6 +14,7 @@ import {
   type TraceEvent,
 } from "../../src/vm/index.js";
 import { TsbpfError } from "../../src/errors.js";
+import { ProgramBuilder, R0, R1 } from "../../src/isa/builder.js";
 
 const M64 = (1n << 64n) - 1n;
 const u64 = (v: bigint) => v & M64;
@@ -616,4 +617,28 @@ test("runs are reentrant: a nested run on the same memory gets its own stack fra
   nested = true;
   assert.equal(outer.run({ memory: mem }).r0, 4n);
   assert.throws(() => outer.run({ registers: { r10: 1n } as never }), TsbpfError);
+});
+
+test("initial registers and r0 keep all 64 bits on both sides of the 2^53 fast paths", () => {
+  const ret = new Interpreter(new ProgramBuilder().mov(R0, R1).exit().build());
+  for (const v of [
+    0n,
+    1n,
+    0xffffffffn,
+    0x100000000n,
+    (5n << 32n) | 0xfffffff0n,
+    (1n << 53n) - 1n,
+    1n << 53n,
+    (1n << 53n) + 1n,
+    (1n << 64n) - 1n,
+    0x8000000000000000n,
+  ])
+    assert.equal(ret.run({ registers: { r1: v } }).r0, v, `0x${v.toString(16)}`);
+  assert.equal(ret.run({ registers: { r1: -1n } }).r0, (1n << 64n) - 1n, "negative values wrap");
+  assert.equal(ret.run({ registers: { r1: 1n << 64n } }).r0, 0n, "taken modulo 2^64");
+  assert.throws(() => ret.run({ registers: { r10: 1n } as never }), /bad initial register r10/);
+  assert.throws(
+    () => ret.run({ registers: { constructor: 1n } as never }),
+    /bad initial register constructor/,
+  );
 });

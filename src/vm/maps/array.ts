@@ -68,7 +68,8 @@ export class ArrayMap extends BaseMap {
   override lookupElem(key: Uint8Array, cpu: number): bigint {
     const i = readU32(key);
     if (i >= this.maxEntries) return 0n;
-    return this.region.base + BigInt(this.offsetOf(i, this.perCpu ? cpu : 0));
+    const o = this.offsetOf(i, this.perCpu ? cpu : 0);
+    return o === 0 ? this.region.base : this.region.base + BigInt(o); // one BigInt less for [0]
   }
   override lookupPercpuElem(key: Uint8Array, cpu: number): bigint {
     if (!this.perCpu || cpu >= this.cpus) return 0n;

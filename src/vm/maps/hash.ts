@@ -97,7 +97,7 @@ export class HashMap extends BaseMap {
   }
 
   private slotAddress(e: Element, cpu: number): bigint {
-    return e.region.base + BigInt(this.perCpu ? cpu * this.stride : 0);
+    return this.perCpu && cpu > 0 ? e.region.base + BigInt(cpu * this.stride) : e.region.base;
   }
 
   // ---- program face ----

@@ -8,7 +8,7 @@ import { helperById } from "../../isa/helpers.js";
 import { PseudoCall } from "../../isa/opcodes.js";
 import { ProgramLoadError } from "../fault.js";
 import type { HelperFunction, HelperRegistry } from "../helper-registry.js";
-import { Interpreter } from "../interpreter.js";
+import { Interpreter, type RunOptions } from "../interpreter.js";
 import type { KfuncResolver, PseudoResolver } from "../interp-load.js";
 import type { Memory } from "../memory.js";
 import type { ProgramTypeDef, TestRunInput } from "../program-types/types.js";
@@ -105,17 +105,17 @@ export class VmProgram {
     const prepared = this.type.prepare(this.memory, env, input);
     let done = false;
     try {
-      const runOptions = {
+      const runOptions: RunOptions = {
         registers: { r1: prepared.ctxAddress },
         memory: this.memory,
         env,
-        ...(prepared.ldAbsPacket ? { packet: prepared.ldAbsPacket } : {}),
-        ...(options.budget !== undefined ? { budget: options.budget } : {}),
+        packet: prepared.ldAbsPacket,
+        budget: options.budget,
       };
       let result = { r0: 0n, instructions: 0 };
-      const start = process.hrtime.bigint();
+      const start = performance.now();
       for (let i = 0; i < repeat; i++) result = this.interpreter.run(runOptions);
-      const ns = Number(process.hrtime.bigint() - start) / repeat;
+      const ns = ((performance.now() - start) * 1e6) / repeat;
       const redirect = env.redirect;
       const out = prepared.finish();
       done = true;
