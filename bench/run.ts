@@ -5,6 +5,7 @@ import { vmProgramsSuite } from "./vm-programs.js";
 import { kernelLoadSuite } from "./kernel-load.js";
 import { toolsProfileSuite } from "./tools-profile.js";
 import { ringbufSuite } from "./ringbuf.js";
+import { toolsExecsnoopSuite } from "./tools-execsnoop.js";
 
 /**
  * `npm run bench`: every benchmark suite, printed as tables. Numbers only, never pass/fail.
@@ -17,6 +18,7 @@ const SUITES: readonly BenchSuite[] = [
   kernelLoadSuite,
   toolsProfileSuite,
   ringbufSuite,
+  toolsExecsnoopSuite,
 ];
 
 /** Peers measured on this machine (see ../shared/bench/README.md), xorshift64 loop. */
