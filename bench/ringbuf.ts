@@ -56,6 +56,7 @@ const RING_SIZE = 16 << 20;
 /** Events of a drain measurement, and untimed warm-up rounds (the JIT, page faults). */
 const DRAIN_EVENTS = 3_000_000;
 const DRAIN_WARMUP = 2;
+const DRAIN_TURNS = 3;
 
 const STAT_PRODUCED = 0;
 const STAT_DROPS = 1;
@@ -245,7 +246,12 @@ function row(name: string, o: Outcome, reference?: Outcome): BenchRow {
   }
   if (o.lost) parts.push(`lost ${o.lost}`);
   if (o.seqErrors) parts.push(`seq errors ${o.seqErrors}`);
-  if (reference) parts.push(`${(nsPerEvent(reference) / ns).toFixed(2)}x libbpf`);
+  if (reference) {
+    let ratio = `${(nsPerEvent(reference) / ns).toFixed(2)}x libbpf`;
+    if (o.cpuSeconds && reference.cpuSeconds)
+      ratio += ` (${(o.events / o.cpuSeconds / (reference.events / reference.cpuSeconds)).toFixed(2)}x per CPU-s)`;
+    parts.push(ratio);
+  }
   return { name, unit: "event", ns, perCall: o.events, note: parts.join(", ") };
 }
 
@@ -255,7 +261,7 @@ const capacity = (size: number): number => Math.floor((RING_SIZE - 1) / ((size +
 const rounds = (size: number): number => Math.ceil(DRAIN_EVENTS / capacity(size));
 
 /** Drain mode in this process: the program fills the ring, then only the drain is timed. */
-function tsbpfDrain(s: Setup, reader: RingBufferReader, size: number, api: RingApi): Outcome {
+function tsbpfDrain(s: Setup, reader: RingBufferReader, size: number, api: RingApi, count: number): Outcome {
   const program = s.programs.get(`ringbuf_${size}`)!;
   const ctxIn = new Uint8Array(BigUint64Array.of(BigInt(capacity(size))).buffer);
   const seq = new Sequence();
@@ -263,7 +269,7 @@ function tsbpfDrain(s: Setup, reader: RingBufferReader, size: number, api: RingA
   let events = 0;
   let ns = 0;
   const roundNs: number[] = [];
-  for (let i = -DRAIN_WARMUP; i < rounds(size); i++) {
+  for (let i = -DRAIN_WARMUP; i < count; i++) {
     testRun(program, { ctxIn, ctxSizeOut: 0 });
     const start = process.hrtime.bigint();
     const n = drainOnce(reader, api, seq);
@@ -284,28 +290,49 @@ function tsbpfDrain(s: Setup, reader: RingBufferReader, size: number, api: RingA
   };
 }
 
-function libbpfDrain(s: Setup, size: number): Outcome {
+function libbpfDrain(s: Setup, size: number, count: number): Outcome {
   const args = [
     "drain",
     join(s.pins, "ring"),
     join(s.pins, "stats"),
     join(s.pins, `ringbuf_${size}`),
     String(capacity(size)),
-    String(rounds(size)),
+    String(count),
   ];
   const r = spawnSync(join(s.bin, "consumer"), args, { encoding: "utf8", timeout: 30_000 });
   if (r.status !== 0) throw new Error(`consumer ${args.join(" ")}: ${r.stderr.trim() || r.error?.message}`);
   return JSON.parse(r.stdout) as Outcome;
 }
 
+/** Drain outcomes of several turns as one (their rounds together). */
+function merge(outcomes: readonly Outcome[]): Outcome {
+  const sum = (f: (o: Outcome) => number): number => outcomes.reduce((a, o) => a + f(o), 0);
+  return {
+    events: sum((o) => o.events),
+    seconds: sum((o) => o.seconds),
+    produced: outcomes.at(-1)!.produced,
+    drops: outcomes.at(-1)!.drops,
+    lost: 0,
+    seqErrors: sum((o) => o.seqErrors),
+    roundNs: outcomes.flatMap((o) => o.roundNs ?? []),
+  };
+}
+
 function rows(s: Setup): BenchRow[] {
   const out: BenchRow[] = [];
   using reader = RingBufferReader.open(s.ring);
   for (const size of SIZES) {
-    const c = libbpfDrain(s, size);
+    // The consumers take turns, DRAIN_TURNS times, so a burst of load elsewhere hits them all.
+    const count = Math.ceil(rounds(size) / DRAIN_TURNS);
+    const turns = Array.from({ length: DRAIN_TURNS }, () => ({
+      c: libbpfDrain(s, size, count),
+      views: tsbpfDrain(s, reader, size, "consume", count),
+      raw: tsbpfDrain(s, reader, size, "consumeRaw", count),
+    }));
+    const c = merge(turns.map((t) => t.c));
     out.push(row(`ringbuf ${size} B drain: libbpf ring_buffer__consume (C)`, c));
-    out.push(row(`ringbuf ${size} B drain: tsbpf consume`, tsbpfDrain(s, reader, size, "consume"), c));
-    out.push(row(`ringbuf ${size} B drain: tsbpf consumeRaw`, tsbpfDrain(s, reader, size, "consumeRaw"), c));
+    out.push(row(`ringbuf ${size} B drain: tsbpf consume`, merge(turns.map((t) => t.views)), c));
+    out.push(row(`ringbuf ${size} B drain: tsbpf consumeRaw`, merge(turns.map((t) => t.raw)), c));
   }
   for (const size of SIZES) {
     const program = `ringbuf_${size}`;
