@@ -271,7 +271,7 @@ kernelTest(
 );
 
 kernelTest("profile --json: one object per stack", async () => {
-  const r = await runTool("profile", ["--json", "-F", "49", "1"]);
+  const r = await runTool("profile", ["--json", "-K", "-F", "49", "1"]);
   assert.equal(r.code, 0, r.stderr);
   const objs = r.stdout
     .trim()
@@ -283,7 +283,7 @@ kernelTest("profile --json: one object per stack", async () => {
 });
 
 kernelTest("profile without a duration runs until Ctrl-C, then prints its stacks", async () => {
-  const tool = startTool("profile", ["-f", "-F", "99"]);
+  const tool = startTool("profile", ["-f", "-K", "-F", "99"]);
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal(tool.child.exitCode, null, "still running before the signal");
   const r = await tool.stop("SIGINT");

@@ -139,7 +139,7 @@ export class ElfSymbols {
     private readonly loads: readonly { offset: number; vaddr: number; filesz: number }[],
   ) {}
 
-  /** Parses an ELF file's function symbols (.symtab, plus .dynsym for what .symtab lacks). */
+  /** Parses an ELF file's function symbols (.symtab, or .dynsym when the file is stripped). */
   static fromBytes(bytes: Uint8Array, path: string): ElfSymbols {
     const elf = ElfFile.parse(bytes, path);
     const byAddress = new Map<number, Sym>();
@@ -156,7 +156,8 @@ export class ElfSymbols {
       }
     };
     add(elf.symbols);
-    add(elf.dynamicSymbols);
+    // .dynsym is a subset of an unstripped .symtab: read it only for stripped files.
+    if (byAddress.size === 0) add(elf.dynamicSymbols);
     const syms = [...byAddress.values()].sort((a, b) => a.address - b.address);
     const loads = elf.segments
       .filter((p) => p.type === PT_LOAD)
