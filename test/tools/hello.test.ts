@@ -34,11 +34,13 @@ else {
       const tool = new ToolProcess(["tool", "hello", "--json"]);
       try {
         await tool.waitFor("ready", () => tool.stderr.some((l) => l.startsWith("Tracing clone()")));
-        await new Promise((r) => setTimeout(r, 200));
-        assert.equal(await run("/bin/true", []), 0);
-        await tool.waitFor("a hello from the test", () =>
-          tool.json<{ pid: number }>().some((e) => e.pid === process.pid),
-        );
+        // trace_pipe is one shared pipe: another reader may take a line, so clone until one is ours.
+        const mine = (): boolean => tool.json<{ pid: number }>().some((e) => e.pid === process.pid);
+        for (let i = 0; i < 20 && !mine(); i++) {
+          assert.equal(await run("/bin/true", []), 0);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        await tool.waitFor("a hello from the test", mine);
       } finally {
         assert.equal(await tool.stop(), 0, tool.stderr.join("\n"));
       }
