@@ -10,6 +10,8 @@
 // Perf buffer: bpf_perf_event_output(BPF_F_CURRENT_CPU) from a per-CPU scratch value (the
 // record does not fit on the 512-byte stack); the perf event wakes its reader as configured.
 //
+// Rebuild the committed object with: node scripts/build-bpf.mjs bench/ringbuf/producer.bpf.c
+//
 // stats[0] = records emitted (the next sequence number), stats[1] = failed reservations/outputs
 // (drops: the ring was full). One producer at a time, so plain increments suffice. stats[2] is
 // the user-space start/stop handshake (bench/ringbuf/common.h).
