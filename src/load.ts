@@ -10,14 +10,15 @@
  */
 import { readFileSync } from "node:fs";
 import type { Btf } from "./btf/index.js";
-import { decodeBtfValue } from "./btf/value.js";
 import { NotSupportedError, TsbpfError } from "./errors.js";
 import { attachBySection, type AttachOptions, type Attachment } from "./kernel/attach.js";
 import { KernelCollection, runKernelProgram } from "./kernel/object/index.js";
 import { possibleCpus, type KernelMap, type KernelProgram } from "./kernel/index.js";
 import {
+  btfDecoderFor,
   loadObjectSpec,
   MapType,
+  type DatasecLayout,
   readHostKconfig,
   type KconfigValues,
   type MapSpec,
@@ -185,8 +186,10 @@ export function programByName<P>(programs: ReadonlyMap<string, P>, name: string)
 export function typedDecoder(
   btf: Btf | undefined,
   spec: MapSpec,
+  datasecs: readonly DatasecLayout[] = [],
 ): { key(b: Uint8Array): unknown; value(b: Uint8Array): unknown } {
-  const decoder = (id: number) => (b: Uint8Array) => (btf && id ? decodeBtfValue(btf, id, b) : b);
+  const decode = btfDecoderFor(datasecs);
+  const decoder = (id: number) => (b: Uint8Array) => (btf && id ? decode(btf, id, b) : b);
   return { key: decoder(spec.btfKeyTypeId), value: decoder(spec.btfValueTypeId) };
 }
 
@@ -207,10 +210,11 @@ class KernelLoadedMap implements LoadedMap {
     readonly spec: MapSpec,
     private readonly map: KernelMap,
     btf: Btf | undefined,
+    datasecs: readonly DatasecLayout[],
   ) {
     this.perCpu = PER_CPU.has(spec.type);
     this.cpus = this.perCpu ? possibleCpus() : 1;
-    this.decode = typedDecoder(btf, spec);
+    this.decode = typedDecoder(btf, spec, datasecs);
   }
   get name(): string {
     return this.spec.name;
@@ -302,6 +306,7 @@ class KernelLoadedObject implements LoadedObject {
           spec.maps.find((s) => s.name === n)!,
           m,
           spec.btf,
+          spec.datasecs,
         ),
       ]),
     );

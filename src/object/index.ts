@@ -23,3 +23,4 @@ export {
   type PreparedBtf,
   type SectionLayout,
 } from "./btf-fixup.js";
+export { btfDecoderFor, type BtfDecoder } from "./btf-decode.js";

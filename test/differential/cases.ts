@@ -67,16 +67,7 @@ export const MASKS: Readonly<Record<string, Mask>> = {
  * Differences that are VM bugs (reported to the VM's owners): the test still runs and shows as
  * TODO until the VM is fixed, when it starts to pass.
  */
-export const VM_BUGS: Readonly<Record<string, string>> = {
-  perf_event_sample:
-    "bpf_perf_event_output to a perf event array slot with no perf event must fail with -ENOENT (-2) like the kernel's; the VM returns 0",
-  current_task_matches:
-    "bpf_get_current_comm / task->comm must be the kernel's comm of the process ('node', from /proc/self/comm), not process.title ('/usr/bin/node')",
-  core_reads:
-    "task->real_parent->tgid must be the parent process's pid (process.ppid); the VM gives the process's own pid",
-  tc_redirect: "BPF_MAP_TYPE_DEVMAP is not supported by the VM (the object's devmap cannot be created)",
-  xdp_redirect_map: "BPF_MAP_TYPE_DEVMAP is not supported by the VM (the object's devmap cannot be created)",
-};
+export const VM_BUGS: Readonly<Record<string, string>> = {};
 
 const objects = (JSON.parse(readFileSync(join(repoRoot, "bpf", "corpus.json"), "utf8")) as Manifest).objects;
 

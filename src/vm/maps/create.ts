@@ -18,7 +18,7 @@ import { CpuMap } from "./cpumap.js";
 import { DevMap } from "./devmap.js";
 import { SocketMap } from "./socket-map.js";
 import type { BaseMap, VmMap, VmMapOptions, VmMapSpec } from "./map.js";
-import { btfDecoderFor } from "./btf-decode.js";
+import { btfDecoderFor } from "../../object/btf-decode.js";
 
 type Constructor = (spec: VmMapSpec, memory: Memory, options: VmMapOptions) => BaseMap;
 

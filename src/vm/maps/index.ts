@@ -34,7 +34,7 @@ export { QueueStackMap } from "./queue-stack.js";
 export { BloomFilterMap, DEFAULT_BLOOM_HASH_FUNCS } from "./bloom-filter.js";
 export { jhash, jhash2 } from "./jhash.js";
 export { PinNamespace, PinError } from "./pin.js";
-export { btfDecoderFor } from "./btf-decode.js";
+export { btfDecoderFor } from "../../object/btf-decode.js";
 export { DevMap, DEVMAP_REDIRECT_FLAGS } from "./devmap.js";
 export { CpuMap, CPUMAP_MAX_QSIZE } from "./cpumap.js";
 export { SocketMap } from "./socket-map.js";

@@ -15,6 +15,7 @@
  * map's handle.
  */
 import type { Btf } from "../../btf/index.js";
+import type { BtfDecoder } from "../../object/btf-decode.js";
 import { TsbpfError } from "../../errors.js";
 import type { DatasecLayout } from "../../object/btf-fixup.js";
 import type { MapSpec } from "../../object/spec.js";
@@ -224,7 +225,7 @@ export const readU32 = (bytes: Uint8Array): number =>
   (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
 
 /** Decoder of BTF-typed keys and values, set by `createVmMap` when the spec has BTF types. */
-export type BtfDecoder = (btf: Btf, typeId: number, bytes: Uint8Array) => unknown;
+export type { BtfDecoder };
 
 /**
  * What every map kind shares: the handle, host wrappers that turn errno results into MapError,

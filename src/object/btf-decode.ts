@@ -1,13 +1,17 @@
 /**
- * The BTF decoder of the VM's maps: decodeBtfValue, except for global data. clang leaves the
+ * Decoding map keys and values through BTF for both backends: decodeBtfValue, except for global
+ * data. clang leaves the
  * offsets (and size) of a DATASEC's variables at 0 in objects (libbpf fixes them at load), so a
  * global data value decoded through the raw DATASEC would read every variable at offset 0; with
  * the object loader's layouts (ObjectSpec.datasecs) each variable is read at its real offset.
  */
-import { decodeBtfValue } from "../../btf/value.js";
-import type { DatasecLayout } from "../../object/btf-fixup.js";
-import { TsbpfError } from "../../errors.js";
-import type { BtfDecoder } from "./map.js";
+import type { Btf } from "../btf/index.js";
+import { decodeBtfValue } from "../btf/value.js";
+import { TsbpfError } from "../errors.js";
+import type { DatasecLayout } from "./btf-fixup.js";
+
+/** Decodes the bytes of a value of BTF type `typeId` into a plain JS value. */
+export type BtfDecoder = (btf: Btf, typeId: number, bytes: Uint8Array) => unknown;
 
 /** A decoder that reads DATASECs with `layouts` (by BTF id) and anything else with decodeBtfValue. */
 export function btfDecoderFor(layouts: readonly DatasecLayout[] = []): BtfDecoder {
