@@ -14,7 +14,7 @@
  *   a u64 sequence number. Failed reservations (the ring is full) are counted by the program as
  *   drops.
  * - Consumer: opens the map, sets the GO word of the stats map (the producer starts), busy-polls
- *   the ring for WINDOW_S seconds reading each record's sequence number, sets STOP. Its rate is
+ *   the ring for TURN_S seconds reading each record's sequence number, sets STOP. Its rate is
  *   the events it consumed in the window divided by the window ("live" rows). The ring is 16 MiB
  *   (the perf buffer 16 MiB per CPU), the same for all.
  * - Drain rows measure the consumer alone: the producer program fills the ring (one test run in
@@ -41,8 +41,10 @@ import { repoRoot, type BenchRow, type BenchSuite } from "./harness.js";
 const SRC = join(repoRoot(), "bench/ringbuf");
 /** Records each BPF_PROG_TEST_RUN of the producer emits (one syscall per this many). */
 const RECORDS_PER_RUN = 16384;
-/** Seconds each consumer drains. */
+/** Seconds each consumer drains in live mode, in LIVE_TURNS turns (against bursts of load). */
 const WINDOW_S = 1;
+const LIVE_TURNS = 2;
+const TURN_S = WINDOW_S / LIVE_TURNS;
 /** Data pages per CPU of the perf buffers: 16 MiB, the ring buffer's size. */
 const PERF_PAGES = 4096;
 /**
@@ -128,7 +130,7 @@ function window(s: Setup, drain: () => number, extra: () => { lost: number; seqE
   let events = 0;
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const end = start + WINDOW_S * 1000;
+  const end = start + TURN_S * 1000;
   s.stats.update(key(STAT_CONTROL), u64(CONTROL_GO));
   let now = start;
   while ((now = performance.now()) < end) events += drain();
@@ -212,7 +214,7 @@ function tsbpfPerf(s: Setup): Outcome {
 
 function libbpf(s: Setup, kind: "ring" | "perf"): Outcome {
   const map = join(s.pins, kind === "ring" ? "ring" : "events");
-  const args = [kind, map, join(s.pins, "stats"), String(WINDOW_S)];
+  const args = [kind, map, join(s.pins, "stats"), String(TURN_S)];
   if (kind === "perf") args.push(String(PERF_PAGES));
   const r = spawnSync(join(s.bin, "consumer"), args, { encoding: "utf8", timeout: 30_000 });
   if (r.status !== 0) throw new Error(`consumer ${args.join(" ")}: ${r.stderr.trim() || r.error?.message}`);
@@ -307,15 +309,24 @@ function libbpfDrain(s: Setup, size: number, count: number): Outcome {
 /** Drain outcomes of several turns as one (their rounds together). */
 function merge(outcomes: readonly Outcome[]): Outcome {
   const sum = (f: (o: Outcome) => number): number => outcomes.reduce((a, o) => a + f(o), 0);
+  const rounds = outcomes.flatMap((o) => o.roundNs ?? []);
+  const cpu = sum((o) => o.cpuSeconds ?? 0);
   return {
     events: sum((o) => o.events),
     seconds: sum((o) => o.seconds),
-    produced: outcomes.at(-1)!.produced,
-    drops: outcomes.at(-1)!.drops,
-    lost: 0,
+    produced: sum((o) => o.produced),
+    drops: sum((o) => o.drops),
+    lost: sum((o) => o.lost),
     seqErrors: sum((o) => o.seqErrors),
-    roundNs: outcomes.flatMap((o) => o.roundNs ?? []),
+    ...(cpu ? { cpuSeconds: cpu } : {}),
+    ...(rounds.length ? { roundNs: rounds } : {}),
   };
+}
+
+/** Live outcomes of `consumers` taking LIVE_TURNS turns of TURN_S seconds each, merged per consumer. */
+function liveTurns(consumers: readonly (() => Outcome)[]): Outcome[] {
+  const turns = Array.from({ length: LIVE_TURNS }, () => consumers.map((measure) => measure()));
+  return consumers.map((_, i) => merge(turns.map((t) => t[i]!)));
 }
 
 function rows(s: Setup): BenchRow[] {
@@ -336,19 +347,23 @@ function rows(s: Setup): BenchRow[] {
   }
   for (const size of SIZES) {
     const program = `ringbuf_${size}`;
-    const c = measureOnce(s, program, () => libbpf(s, "ring"), reader);
-    out.push(row(`ringbuf ${size} B live: libbpf ring_buffer__consume (C)`, c));
-    for (const api of ["consume", "consumeRaw"] as const) {
-      const ours = measureOnce(s, program, () => tsbpfRing(s, reader, api), reader);
-      out.push(row(`ringbuf ${size} B live: tsbpf ${api}`, ours, c));
-    }
+    const [c, views, raw] = liveTurns([
+      () => measureOnce(s, program, () => libbpf(s, "ring"), reader),
+      () => measureOnce(s, program, () => tsbpfRing(s, reader, "consume"), reader),
+      () => measureOnce(s, program, () => tsbpfRing(s, reader, "consumeRaw"), reader),
+    ]);
+    out.push(row(`ringbuf ${size} B live: libbpf ring_buffer__consume (C)`, c!));
+    out.push(row(`ringbuf ${size} B live: tsbpf consume`, views!, c));
+    out.push(row(`ringbuf ${size} B live: tsbpf consumeRaw`, raw!, c));
   }
   for (const size of SIZES) {
     const program = `perf_${size}`;
-    const c = measureOnce(s, program, () => libbpf(s, "perf"), reader);
-    const ours = measureOnce(s, program, () => tsbpfPerf(s), reader);
-    out.push(row(`perf ${size} B live: libbpf perf_buffer__consume (C)`, c));
-    out.push(row(`perf ${size} B live: tsbpf PerfBufferReader.consume`, ours, c));
+    const [c, ours] = liveTurns([
+      () => measureOnce(s, program, () => libbpf(s, "perf"), reader),
+      () => measureOnce(s, program, () => tsbpfPerf(s), reader),
+    ]);
+    out.push(row(`perf ${size} B live: libbpf perf_buffer__consume (C)`, c!));
+    out.push(row(`perf ${size} B live: tsbpf PerfBufferReader.consume`, ours!, c));
   }
   return out;
 }
@@ -357,7 +372,7 @@ export const ringbufSuite: BenchSuite = {
   /** With the load average: other processes on these 2 cores take CPU from producer and consumer. */
   get title(): string {
     const load = loadavg()[0]!.toFixed(1);
-    return `ring buffer / perf buffer consumers (16 MiB, same BPF producer; live: ${WINDOW_S} s each; load average ${load})`;
+    return `ring buffer / perf buffer consumers (16 MiB, same BPF producer; live: ${LIVE_TURNS} x ${TURN_S} s each; load average ${load})`;
   },
   run(): BenchRow[] {
     let bin: string | undefined;
