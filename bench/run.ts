@@ -16,8 +16,8 @@ const SUITES: readonly BenchSuite[] = [
   btfSuite,
   vmProgramsSuite,
   kernelLoadSuite,
-  toolsProfileSuite,
   ringbufSuite,
+  toolsProfileSuite,
   toolsExecsnoopSuite,
 ];
 
