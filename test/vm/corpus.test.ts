@@ -133,55 +133,51 @@ describe("pcap runs", () => {
 });
 
 const bench = `${shared}/bench`;
-describe(
-  "benchmark programs (../shared/bench)",
-  { skip: existsSync(bench) ? false : `no ${bench}` },
-  () => {
-    const packet = (name: string): Uint8Array => new Uint8Array(readFileSync(`${bench}/packets/${name}`));
-    const load = (name: string): VmObject =>
-      new VmRuntime({ budget: 10_000_000 }).loadObject(loadObjectFile(`${bench}/${name}.bpf.o`));
-    const u64 = (b: Uint8Array | undefined): bigint =>
-      new DataView(b!.buffer, b!.byteOffset).getBigUint64(0, true);
-    const key = (i: number): Uint8Array => Uint8Array.of(i & 0xff, (i >> 8) & 0xff, 0, 0);
+describe("benchmark programs (../shared/bench)", { skip: existsSync(bench) ? false : `no ${bench}` }, () => {
+  const packet = (name: string): Uint8Array => new Uint8Array(readFileSync(`${bench}/packets/${name}`));
+  const load = (name: string): VmObject =>
+    new VmRuntime({ budget: 10_000_000 }).loadObject(loadObjectFile(`${bench}/${name}.bpf.o`));
+  const u64 = (b: Uint8Array | undefined): bigint =>
+    new DataView(b!.buffer, b!.byteOffset).getBigUint64(0, true);
+  const key = (i: number): Uint8Array => Uint8Array.of(i & 0xff, (i >> 8) & 0xff, 0, 0);
 
-    test("xorshift: result[0] = 6248290529083013365", () => {
-      const o = load("xorshift");
-      assert.equal(o.program("xorshift").testRun({ dataIn: packet("udp.bin") }).retval, 2);
-      assert.equal(u64(o.map("result").lookup(key(0))), 6248290529083013365n);
+  test("xorshift: result[0] = 6248290529083013365", () => {
+    const o = load("xorshift");
+    assert.equal(o.program("xorshift").testRun({ dataIn: packet("udp.bin") }).retval, 2);
+    assert.equal(u64(o.map("result").lookup(key(0))), 6248290529083013365n);
+  });
+  test("hashmap: 255 non-zero values summing to 32640", () => {
+    const o = load("hashmap");
+    assert.equal(o.program("hashmap").testRun({ dataIn: packet("udp.bin") }).retval, 2);
+    const values = [...o.map("table").entries()].map(([, v]) => u64(v)).filter((v) => v !== 0n);
+    assert.equal(values.length, 255);
+    assert.equal(
+      values.reduce((a, b) => a + b, 0n),
+      32640n,
+    );
+  });
+  test("parse: bytes_by_proto[17] = 60; icmp.bin and tcp_discard.bin are dropped", () => {
+    const o = load("parse");
+    assert.equal(o.program("parse").testRun({ dataIn: packet("udp.bin") }).retval, 2);
+    assert.equal(u64(o.map("bytes_by_proto").lookup(key(17))), 60n);
+    assert.equal(o.program("parse").testRun({ dataIn: packet("icmp.bin") }).retval, 1);
+    assert.equal(o.program("parse").testRun({ dataIn: packet("tcp_discard.bin") }).retval, 1);
+  });
+  test("cmsketch: 4 counters = 1 on the running CPU, none elsewhere", () => {
+    const o = load("cmsketch");
+    const cpu = 0; // the run happens on CPU 0 unless told
+    assert.equal(o.program("cmsketch").testRun({ dataIn: packet("udp.bin") }, { cpu }).retval, 2);
+    const per = o.map("cms").lookupPerCpu(key(0))!;
+    per.forEach((v, c) => {
+      const counters = new Uint32Array(v.buffer, v.byteOffset, v.byteLength / 4);
+      const ones = counters.filter((x) => x === 1).length;
+      assert.equal(ones, c === cpu ? 4 : 0, `cpu ${c}`);
+      assert.equal(counters.filter((x) => x > 1).length, 0);
     });
-    test("hashmap: 255 non-zero values summing to 32640", () => {
-      const o = load("hashmap");
-      assert.equal(o.program("hashmap").testRun({ dataIn: packet("udp.bin") }).retval, 2);
-      const values = [...o.map("table").entries()].map(([, v]) => u64(v)).filter((v) => v !== 0n);
-      assert.equal(values.length, 255);
-      assert.equal(
-        values.reduce((a, b) => a + b, 0n),
-        32640n,
-      );
-    });
-    test("parse: bytes_by_proto[17] = 60; icmp.bin and tcp_discard.bin are dropped", () => {
-      const o = load("parse");
-      assert.equal(o.program("parse").testRun({ dataIn: packet("udp.bin") }).retval, 2);
-      assert.equal(u64(o.map("bytes_by_proto").lookup(key(17))), 60n);
-      assert.equal(o.program("parse").testRun({ dataIn: packet("icmp.bin") }).retval, 1);
-      assert.equal(o.program("parse").testRun({ dataIn: packet("tcp_discard.bin") }).retval, 1);
-    });
-    test("cmsketch: 4 counters = 1 on the running CPU, none elsewhere", () => {
-      const o = load("cmsketch");
-      const cpu = 0; // the run happens on CPU 0 unless told
-      assert.equal(o.program("cmsketch").testRun({ dataIn: packet("udp.bin") }, { cpu }).retval, 2);
-      const per = o.map("cms").lookupPerCpu(key(0))!;
-      per.forEach((v, c) => {
-        const counters = new Uint32Array(v.buffer, v.byteOffset, v.byteLength / 4);
-        const ones = counters.filter((x) => x === 1).length;
-        assert.equal(ones, c === cpu ? 4 : 0, `cpu ${c}`);
-        assert.equal(counters.filter((x) => x > 1).length, 0);
-      });
-    });
-    test("bpfloop: total[0] = 499500", () => {
-      const o = load("bpfloop");
-      assert.equal(o.program("bpfloop").testRun({ dataIn: packet("udp.bin") }).retval, 2);
-      assert.equal(u64(o.map("total").lookup(key(0))), 499500n);
-    });
-  },
-);
+  });
+  test("bpfloop: total[0] = 499500", () => {
+    const o = load("bpfloop");
+    assert.equal(o.program("bpfloop").testRun({ dataIn: packet("udp.bin") }).retval, 2);
+    assert.equal(u64(o.map("total").lookup(key(0))), 499500n);
+  });
+});
