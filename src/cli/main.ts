@@ -14,8 +14,13 @@ const defaultIO: CommandIO = {
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: tsbpf <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun 'tsbpf <command> -h' for a command's options.`;
+  const sections: string[] = [];
+  for (const [name, c] of Object.entries(COMMANDS)) {
+    const line = `  ${name.padEnd(width)}  ${c.summary}`;
+    if (sections.at(-1)?.startsWith(`${c.group}:`)) sections[sections.length - 1] += `\n${line}`;
+    else sections.push(`${c.group}:\n${line}`);
+  }
+  return `usage: tsbpf <command> [options]\n\n${sections.join("\n\n")}\n\nRun 'tsbpf <command> -h' for a command's options.`;
 }
 
 /** Entry point of the `tsbpf` program; returns the exit code. */
