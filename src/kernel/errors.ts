@@ -11,9 +11,17 @@ const KERNEL_ERRNOS: Readonly<Record<number, readonly [string, string]>> = {
   526: ["ETOOSMALL", "buffer or request is too small"],
 };
 
+/**
+ * Errnos whose libuv name and text are about sockets: on Linux ENOTSUP and EOPNOTSUPP are both
+ * 95, and bpf(2) returns it for "not supported by this kernel or object", never about a socket.
+ */
+const BPF_ERRNOS: Readonly<Record<number, readonly [string, string]>> = {
+  95: ["EOPNOTSUPP", "operation not supported"],
+};
+
 /** The symbolic name and description of an errno: [ "EPERM", "operation not permitted" ]. */
 export function describeErrno(errno: number): readonly [name: string, description: string] {
-  const known = KERNEL_ERRNOS[errno] ?? getSystemErrorMap().get(-errno);
+  const known = KERNEL_ERRNOS[errno] ?? BPF_ERRNOS[errno] ?? getSystemErrorMap().get(-errno);
   return known ?? [`errno ${errno}`, "unknown error"];
 }
 

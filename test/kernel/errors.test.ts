@@ -21,6 +21,14 @@ test("errno names come from the system, kernel-internal ones from our table", ()
   assert.equal(describeErrno(9999)[0], "errno 9999");
 });
 
+test("errno 95 is EOPNOTSUPP, not libuv's 'operation not supported on socket'", () => {
+  assert.deepEqual(describeErrno(95), ["EOPNOTSUPP", "operation not supported"]);
+  const e = new SyscallError("BPF_LINK_CREATE", 95);
+  assert.equal(e.errnoName, "EOPNOTSUPP");
+  assert.doesNotMatch(e.message, /socket/);
+  assert.match(e.message, /EOPNOTSUPP \(operation not supported\): operation not supported for this object/);
+});
+
 test("SyscallError names the command, the errno and what to do", () => {
   const e = new SyscallError("BPF_MAP_UPDATE_ELEM", 7, { context: "map 'counts'" });
   assert.equal(e.errnoName, "E2BIG");
