@@ -220,7 +220,11 @@ export const probeKprobeMulti = (): FeatureResult =>
       void name;
       if (errno === 0) return { supported: true, detail: "a kprobe.multi link on bpf_fentry_test1 works" };
       const why =
-        errno === EINVAL ? "the kernel does not know kprobe.multi (5.18)" : "the kernel lacks fprobe/kprobes";
+        errno === EINVAL
+          ? "the kernel does not know kprobe.multi (5.18)"
+          : probeKprobePmu().supported || probeKprobeEvents().supported
+            ? "the kernel has kprobes but not fprobe (CONFIG_FPROBE)"
+            : "the kernel has no kprobes (CONFIG_KPROBES)";
       return {
         supported: false,
         detail: `BPF_LINK_CREATE of kprobe.multi fails with ${errnoName(errno)}: ${why}`,

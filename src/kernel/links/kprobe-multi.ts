@@ -1,4 +1,4 @@
-import { TsbpfError } from "../../errors.js";
+import { NotSupportedError, TsbpfError } from "../../errors.js";
 import { SyscallError } from "../errors.js";
 import type { KernelProgram } from "../program.js";
 import { AttachType, cString, linkCreate, syscalls } from "../sys/index.js";
@@ -38,6 +38,22 @@ function hasKprobes(): boolean {
   }
 }
 
+/** errnos of a kernel that knows kprobe.multi but cannot do it: EOPNOTSUPP, ENOTSUPP. */
+const NOT_SUPPORTED_ERRNOS: readonly number[] = [95, 524];
+
+/**
+ * The error of a kernel with kprobes but without fprobe: kprobe.multi links are built on fprobe
+ * (CONFIG_FPROBE, 5.18+), and without it BPF_LINK_CREATE answers EOPNOTSUPP.
+ */
+export function noFprobeError(detail: string, cause?: unknown): NotSupportedError {
+  return new NotSupportedError(
+    "kprobe.multi",
+    `kprobe.multi needs fprobe (CONFIG_FPROBE) and kernel 5.18+; this kernel has kprobes but ${detail}` +
+      " (attach each function with a kprobe instead)",
+    { cause },
+  );
+}
+
 /**
  * Attaches one program to many kernel functions at once (BPF_LINK_CREATE with
  * BPF_TRACE_KPROBE_MULTI; the program is loaded with that expected attach type).
@@ -71,11 +87,13 @@ export function attachKprobeMulti(prog: KernelProgram | number, options: KprobeM
     strings.length = 0;
     return new RawLink(fd, options.ret ? "kretprobe.multi" : "kprobe.multi");
   } catch (e) {
-    if (e instanceof SyscallError && [95, 524, 22].includes(e.errno) && !hasKprobes()) {
+    if (e instanceof SyscallError && [...NOT_SUPPORTED_ERRNOS, 22].includes(e.errno) && !hasKprobes()) {
       throw noKprobesError(
         `BPF_TRACE_KPROBE_MULTI failed with ${e.errnoName} and the kernel has no kprobe PMU or kprobe_events`,
       );
     }
+    if (e instanceof SyscallError && NOT_SUPPORTED_ERRNOS.includes(e.errno))
+      throw noFprobeError(`BPF_LINK_CREATE of kprobe.multi fails with ${e.errnoName}`, e);
     throw e;
   }
 }

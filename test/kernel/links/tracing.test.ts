@@ -126,17 +126,37 @@ describeKernel("tracing links on the running kernel", () => {
     );
   });
 
+  const multiProgram = (): KernelProgram =>
+    countingProgram(map, { type: "kprobe", expectedAttachType: AttachType.TRACE_KPROBE_MULTI });
+
   kernelTest(
-    "kprobe.multi on this kernel: NotSupportedError naming CONFIG_KPROBES",
-    { lacks: ["kprobe-multi"] },
+    "kprobe.multi without kprobes: NotSupportedError naming CONFIG_KPROBES",
+    { lacks: ["kprobe"] },
     () => {
-      using prog = countingProgram(map, {
-        type: "kprobe",
-        expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
-      });
+      using prog = multiProgram();
       assert.throws(
         () => attachKprobeMulti(prog, { symbols: ["do_sys_openat2"] }),
-        (e: unknown) => e instanceof NotSupportedError && /CONFIG_KPROBES/.test(e.message),
+        (e: unknown) =>
+          e instanceof NotSupportedError && e.feature === "kprobes" && /CONFIG_KPROBES/.test(e.message),
+      );
+    },
+  );
+
+  kernelTest(
+    "kprobe.multi with kprobes but no fprobe: NotSupportedError naming CONFIG_FPROBE",
+    { requires: ["kprobe"], lacks: ["kprobe-multi"] },
+    () => {
+      using prog = multiProgram();
+      assert.throws(
+        () => attachKprobeMulti(prog, { symbols: ["do_sys_openat2"] }),
+        (e: unknown) => {
+          assert.ok(e instanceof NotSupportedError, String(e));
+          assert.equal(e.feature, "kprobe.multi");
+          assert.match(e.message, /CONFIG_FPROBE/);
+          assert.match(e.message, /5\.18/);
+          assert.doesNotMatch(e.message, /socket/);
+          return true;
+        },
       );
     },
   );
