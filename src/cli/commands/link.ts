@@ -1,5 +1,5 @@
 import { SyscallError } from "../../kernel/errors.js";
-import { RawLink } from "../../kernel/links/link.js";
+import { openPinnedLink, RawLink } from "../../kernel/links/link.js";
 import { objPin, type LinkInfo } from "../../kernel/sys/index.js";
 import { NotSupportedError } from "../../errors.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
@@ -24,7 +24,9 @@ function record(info: LinkInfo): LinkRecord {
     .filter(([k]) => !k.endsWith("_len"))
     .sort(([, a], [, b]) => Number(typeof b === "string") - Number(typeof a === "string"));
   for (const [k, v] of entries) details[k] = typeof v === "bigint" ? Number(v) : v;
-  return { id: info.id, type: info.typeName, prog_id: info.progId, ...details };
+  // A kind's own `type` field (e.g. struct_ops, perf event config) must not replace the link's.
+  const { id: _id, type: _type, prog_id: _prog, ...rest } = details;
+  return { id: info.id, type: info.typeName, prog_id: info.progId, ...rest };
 }
 
 /** bpftool's text form: "ID: TYPE  prog PROG" then the kind's fields. */
@@ -36,11 +38,18 @@ export function formatLink(r: LinkRecord): string {
   return `${id}: ${type}  prog ${prog_id}${fields.length ? `\n\t${fields.join("  ")}` : ""}`;
 }
 
-function linkId(word: string | undefined): number {
-  if (word === undefined) throw new UsageError("missing link ID");
-  const w = word === "id" ? undefined : word;
-  if (w === undefined || !/^\d+$/.test(w)) throw new UsageError(`bad link id '${word}'`);
-  return Number(w);
+/** LINK selector like bpftool's: an id (or `id N`, handled by parse), `pinned PATH`, or a path. */
+function openLink(words: string[]): RawLink {
+  const word = words.shift();
+  if (word === undefined) throw new UsageError("missing LINK (an id, 'id N' or 'pinned PATH')");
+  if (word === "pinned") {
+    const path = words.shift();
+    if (path === undefined) throw new UsageError("missing PATH after 'pinned'");
+    return openPinnedLink(path);
+  }
+  if (word.startsWith("/")) return openPinnedLink(word);
+  if (!/^\d+$/.test(word)) throw new UsageError(`bad link id '${word}'`);
+  return RawLink.fromId(Number(word));
 }
 
 /** Records of every link (those that vanish while listing are skipped). */
@@ -95,13 +104,12 @@ async function run(args: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     if (verb === "show" || verb === "detach" || verb === "pin") {
-      const id = linkId(words[0]);
-      const path = words[1];
+      using link = openLink(words);
+      const path = words[0];
       if (verb === "pin") {
         if (path === undefined) throw new UsageError("missing PATH to pin at");
-        extra(2);
-      } else extra(1);
-      using link = RawLink.fromId(id);
+        extra(1);
+      } else extra(0);
       if (verb === "show") {
         const r = record(link.info());
         if (json) print(r);
@@ -124,7 +132,7 @@ async function run(args: string[], io: CommandIO): Promise<number> {
 }
 
 const command: Command = {
-  usage: "link list|show [ID]|detach ID|pin ID PATH [--json|--pretty]",
+  usage: "link list|show [LINK]|detach LINK|pin LINK PATH [--json|--pretty]   LINK: ID | id ID | pinned PATH",
   run,
 };
 export default command;

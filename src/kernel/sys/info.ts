@@ -228,11 +228,50 @@ const LINK_KINDS: Readonly<Record<string, { member: string; name?: readonly [str
   sockmap: { member: "sockmap" },
 };
 
+/**
+ * A perf_event link's union member follows its perf event type (enum bpf_perf_event_type):
+ * uprobe/uretprobe, kprobe/kretprobe, tracepoint or a plain perf event.
+ */
+const PERF_EVENT_KINDS: Readonly<
+  Record<number, { member: string; kind: string; name?: readonly [string, string] }>
+> = {
+  1: {
+    member: "perf_event.uprobe",
+    kind: "uprobe",
+    name: ["perf_event.uprobe.file_name", "perf_event.uprobe.name_len"],
+  },
+  2: {
+    member: "perf_event.uprobe",
+    kind: "uretprobe",
+    name: ["perf_event.uprobe.file_name", "perf_event.uprobe.name_len"],
+  },
+  3: {
+    member: "perf_event.kprobe",
+    kind: "kprobe",
+    name: ["perf_event.kprobe.func_name", "perf_event.kprobe.name_len"],
+  },
+  4: {
+    member: "perf_event.kprobe",
+    kind: "kretprobe",
+    name: ["perf_event.kprobe.func_name", "perf_event.kprobe.name_len"],
+  },
+  5: {
+    member: "perf_event.tracepoint",
+    kind: "tracepoint",
+    name: ["perf_event.tracepoint.tp_name", "perf_event.tracepoint.name_len"],
+  },
+  6: { member: "perf_event.event", kind: "event" },
+};
+
 /** BPF_OBJ_GET_INFO_BY_FD of a link. */
 export function getLinkInfo(fd: number): LinkInfo {
   const first = getInfo(fd, LINK_INFO);
   const typeName = linkTypeName(first.type);
-  const kind = LINK_KINDS[typeName];
+  const perf =
+    typeName === "perf_event"
+      ? PERF_EVENT_KINDS[Number((first as Record<string, unknown>)["perf_event.type"])]
+      : undefined;
+  const kind = perf ?? LINK_KINDS[typeName];
   const nameBuf = new Uint8Array(kind?.name ? 512 : 0);
   const info = kind?.name ? getInfo(fd, LINK_INFO, { [kind.name[0]]: nameBuf, [kind.name[1]]: 512 }) : first;
   const details: Record<string, number | bigint | string> = {};
@@ -257,6 +296,7 @@ export function getLinkInfo(fd: number): LinkInfo {
     }
     if (typeof details.attach_type === "number")
       details.attach_type_name = attachTypeName(details.attach_type);
+    if (perf) details.event_kind = perf.kind;
   }
   return { type: first.type, typeName, id: first.id, progId: first.prog_id, details };
 }
