@@ -61,14 +61,15 @@ describeKernel("network and cgroup links (in a test network namespace)", () => {
   kernelTest("tcx ingress on veth counts arriving packets", { requires: ["tcx"] }, () => {
     reset();
     using prog = countingProgram(map, { type: "sched_cls", ret: 0 /* TCX_PASS */ });
-    using link = attachTcx(prog, { interface: ns.ifindex, direction: "ingress" });
-    // An ifindex is resolved in the caller's namespace: attach from inside.
-    link.close();
-    using inside = ns.inside(() => attachTcx(prog, { interface: ns.ifindex, direction: "ingress" }));
+    // An ifindex is resolved in the caller's namespace (ns.ifindex names nothing, or another
+    // device, outside the test namespace): attach from inside it.
+    using link = ns.inside(() => attachTcx(prog, { interface: "veth-b", direction: "ingress" }));
     ns.sendUdp(3, 9);
     assert.ok(count(map) >= 3n, `count ${count(map)}`);
-    assert.equal(inside.info().type, LinkType.TCX);
-    assert.equal(inside.info().details.attach_type, AttachType.TCX_INGRESS);
+    const info = link.info();
+    assert.equal(info.type, LinkType.TCX);
+    assert.equal(info.details.ifindex, ns.ifindex);
+    assert.equal(info.details.attach_type, AttachType.TCX_INGRESS);
   });
 
   kernelTest(
