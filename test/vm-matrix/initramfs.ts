@@ -53,11 +53,15 @@ die() { echo "tsbpf-guest: $*"; poweroff -f; }
 [ -n "$MOUNTS" ] && [ -n "$CWD" ] && [ -n "$JOB" ] || die "tsbpf.mounts/cwd/job missing on the kernel command line"
 R=${NEWROOT}
 mkdir -p $R
-for m in $(echo "$MOUNTS" | tr , ' '); do
-  tag=\${m%%:*}; rest=\${m#*:}; path=\${rest%:*}; mode=\${rest##*:}
+share() {
+  tag=\${1%%:*}; rest=\${1#*:}; path=\${rest%:*}; mode=\${rest##*:}
+  mkdir -p "$R$path" 2>/dev/null
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,$mode "$tag" "$R$path" ||
     die "cannot mount 9p share $tag on $path"
-done
+}
+# The root share first, then the guest's own /proc, /tmp… and only then the other shares: a project
+# under /tmp (CI clones anywhere) must not be hidden by the guest's tmpfs.
+share "\${MOUNTS%%,*}"
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
@@ -73,6 +77,7 @@ mount -t tracefs tracefs $R/sys/kernel/tracing
 mount -t debugfs debugfs $R/sys/kernel/debug
 mount -t securityfs securityfs $R/sys/kernel/security
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup
+case "$MOUNTS" in *,*) for m in $(echo "\${MOUNTS#*,}" | tr , ' '); do share "$m"; done;; esac
 ip link set lo up
 echo "${BEGIN_MARK} $(cut -d' ' -f1 /proc/uptime)"
 chroot $R /bin/sh -c 'cd "$1" && HOME=/tmp PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin sh "$2/job.sh"' \\

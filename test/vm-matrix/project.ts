@@ -1,5 +1,5 @@
 /** Where the project is, what the guest mounts, where results go. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, realpathSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Share } from "./boot.js";
@@ -17,19 +17,24 @@ export function projectRoot(): string {
 
 /**
  * The directories the guest mounts: the host's root read-only (the guest runs in it, with the
- * host's node and tools) and the project read-write on top (results are written there).
+ * host's node and tools), the project read-write on top (results are written there) and the
+ * shared test material read-only — mounted explicitly because the guest's own /tmp, /run… hide
+ * whatever the host has there (CI may clone under /tmp).
  */
 export function shares(root: string): Share[] {
+  const shared = sharedDir(root);
   return [
     { tag: "hostroot", path: "/", readonly: true },
     { tag: "project", path: root, readonly: false },
+    ...(shared ? [{ tag: "shared", path: shared, readonly: true }] : []),
   ];
 }
 
 /** The shared test material (TSBPF_SHARED, default <repo>/../shared), when it exists. */
 export function sharedDir(root: string): string | undefined {
   const dir = resolve(process.env.TSBPF_SHARED ?? join(root, "..", "shared"));
-  return existsSync(dir) ? dir : undefined;
+  // The real path: QEMU exports a directory, and the guest mounts it at the same path.
+  return existsSync(dir) ? realpathSync(dir) : undefined;
 }
 
 export const log = (line: string): void => console.error(`[kernel-matrix] ${line}`);
