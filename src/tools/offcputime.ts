@@ -14,7 +14,6 @@ import { toJson } from "./common/output.js";
 import {
   StackReader,
   TRACING_FRAMES,
-  foldedLine,
   formatStackLines,
   mergeFolded,
   symbolizeStacks,
@@ -170,9 +169,11 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
           usecs: s.value,
         }),
       );
-    else if (o.folded) io.out(foldedLine(s, fmt));
-    else io.out(formatStackLines(s, fmt));
+    else if (!o.folded) io.out(formatStackLines(s, fmt));
   }
+  // Folded: one line per distinct stack (ids that symbolize alike are merged, as flamegraph.pl would).
+  if (o.folded && !o.json)
+    for (const [stack, value] of mergeFolded(symbolized, fmt)) io.out(`${stack} ${value}`);
   const missed = symbolized.filter((s) => s.userMissed || s.kernelMissed).length;
   if (missed > 0 && !o.json)
     io.err(`WARNING: ${missed} stack traces could not be displayed (consider --stack-storage-size).`);

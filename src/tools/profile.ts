@@ -14,7 +14,6 @@ import { defineTool, parseToolArgs, usageText } from "./common/options.js";
 import { toJson } from "./common/output.js";
 import {
   StackReader,
-  foldedLine,
   formatStackLines,
   mergeFolded,
   symbolizeStacks,
@@ -153,9 +152,11 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
           count: s.value,
         }),
       );
-    else if (o.folded) io.out(foldedLine(s, fmt));
-    else io.out(formatStackLines(s, fmt));
+    else if (!o.folded) io.out(formatStackLines(s, fmt));
   }
+  // Folded: one line per distinct stack (ids that symbolize alike are merged, as flamegraph.pl would).
+  if (o.folded && !o.json)
+    for (const [stack, value] of mergeFolded(symbolized, fmt)) io.out(`${stack} ${value}`);
   const missed = symbolized.filter((s) => s.userMissed || s.kernelMissed).length;
   if (missed > 0 && !o.json)
     io.err(
