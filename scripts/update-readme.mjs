@@ -16,7 +16,7 @@ for (let i = 0; i < lines.length; i++) {
   const m = /^<!-- \$ (.*) -->$/.exec(line);
   if (!m) continue;
   const cmd = m[1];
-  const shell = cmd.replace(/(^|[|;&]\s*)tsbpf /g, `$1node ${root}bin/tsbpf.js `);
+  const shell = cmd.replace(/(^|[|;&(]\s*)tsbpf /g, `$1node ${root}bin/tsbpf.js `);
   let text;
   try {
     text = execSync(

@@ -12,3 +12,14 @@ test("examples/add42: the guide's program built with the builder returns 142", (
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "r0 = *(u32 *)(r1 + 0x0)\nw0 += 0x2a\nexit\nr0 = 142\n");
 });
+
+test("examples/load: the same object gives the same verdicts and counters on every backend", () => {
+  const r = spawnSync(process.execPath, [join(repoRoot, "dist", "examples", "load.js")], {
+    encoding: "utf8",
+    cwd: repoRoot,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines[0], "vm: retvals 1, 2; action_count [[1,1],[2,1]]");
+  if (process.getuid?.() === 0) assert.equal(lines[1], "kernel: retvals 1, 2; action_count [[1,1],[2,1]]");
+});
