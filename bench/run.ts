@@ -9,7 +9,8 @@ import { toolsExecsnoopSuite } from "./tools-execsnoop.js";
 
 /**
  * `npm run bench`: every benchmark suite, printed as tables. Numbers only, never pass/fail.
- * A new benchmark is a new file exporting a BenchSuite, added to SUITES.
+ * A new benchmark is a new file exporting a BenchSuite, added to SUITES. Arguments select suites
+ * by a word of their title.
  */
 const SUITES: readonly BenchSuite[] = [
   interpreterSuite,
@@ -32,7 +33,9 @@ const pad = (s: string, n: number) => s.padEnd(n);
 const lpad = (s: string, n: number) => s.padStart(n);
 
 console.log(`tsbpf benchmarks — node ${process.version}, ${new Date().toISOString()}\n`);
-for (const suite of SUITES) {
+// `npm run bench -- interpreter btf` runs only the suites whose title contains one of the words.
+const only = process.argv.slice(2);
+for (const suite of SUITES.filter((s) => only.length === 0 || only.some((w) => s.title.includes(w)))) {
   console.log(suite.title);
   const rows = suite.run();
   const w = Math.max(40, ...rows.map((r) => r.name.length)) + 2;
