@@ -95,7 +95,7 @@ function loadRows(): BenchRow[] {
       unit: "obj",
       ns: b,
       perCall: n,
-      note: `one process per object; minus start-up ${(Math.max(b - s, 1) / 1e6).toFixed(2)} ms: tsbpf/bpftool ${(a / Math.max(b - s, 1)).toFixed(2)}x`,
+      note: `one process per object; without its start-up ${(Math.max(b - s, 1) / 1e6).toFixed(2)} ms/obj, and tsbpf takes ${(a / Math.max(b - s, 1)).toFixed(2)}x that`,
     },
     {
       name: "bpftool start-up (bpftool version)",
