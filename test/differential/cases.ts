@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { missingFeatures, type Feature } from "../helpers/requires.js";
 import { repoRoot, sharedPath } from "../helpers/shared.js";
 
 interface ManifestRun {
@@ -68,6 +69,25 @@ export const MASKS: Readonly<Record<string, Mask>> = {
  * TODO until the VM is fixed, when it starts to pass.
  */
 export const VM_BUGS: Readonly<Record<string, string>> = {};
+
+/**
+ * Kernel features a program needs that older kernels lack (test/helpers/requires.ts), by program
+ * name: on a kernel without one, its case is skipped with the reason instead of failing.
+ */
+export const KERNEL_REQUIRES: Readonly<Record<string, readonly Feature[]>> = {
+  // sleepable syscall programs using a queue / stack map: 6.1 refuses them
+  queue_fifo: ["sleepable-any-map"],
+  stack_lifo: ["sleepable-any-map"],
+  open_coded_iter_1000: ["open-coded-iter"],
+  // its bit 8 says struct bpf_iter_num exists (6.4, with the bpf_iter_num_* kfuncs)
+  core_reads: ["open-coded-iter"],
+  cpu_v4: ["cpu-v4"],
+};
+
+/** Why the running kernel cannot run this case (a feature it lacks), or undefined. Probes the kernel. */
+export function kernelSkip(c: Case): string | undefined {
+  return missingFeatures(c.runs.flatMap((r) => KERNEL_REQUIRES[r.program] ?? []));
+}
 
 const objects = (JSON.parse(readFileSync(join(repoRoot, "bpf", "corpus.json"), "utf8")) as Manifest).objects;
 

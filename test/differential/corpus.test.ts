@@ -9,7 +9,7 @@ import { rmSync } from "node:fs";
 import { test } from "node:test";
 import { loadSync, type LoadedObject } from "../../src/load.js";
 import { describeKernel } from "../helpers/kernel-gate.js";
-import { CASES, MASKS, VM_BUGS } from "./cases.js";
+import { CASES, KERNEL_REQUIRES, MASKS, VM_BUGS, kernelSkip } from "./cases.js";
 import { snapshot, type RunSnapshot } from "./snapshot.js";
 
 /** Applies the program's mask to a snapshot. */
@@ -31,16 +31,17 @@ let seq = 0;
 describeKernel("differential: VM vs kernel", () => {
   test("the mask table names only programs that are run", () => {
     const names = new Set(CASES.flatMap((c) => c.runs.map((r) => r.program)));
-    for (const name of [...Object.keys(MASKS), ...Object.keys(VM_BUGS)].filter((n) => n !== "xdp_fib_lookup"))
-      assert.ok(names.has(name), name);
+    const named = [...Object.keys(MASKS), ...Object.keys(VM_BUGS), ...Object.keys(KERNEL_REQUIRES)];
+    for (const name of named.filter((n) => n !== "xdp_fib_lookup")) assert.ok(names.has(name), name);
   });
 
   for (const c of CASES) {
     const label = c.object.slice(c.object.lastIndexOf("/") + 1);
     const bug = c.runs.map((r) => VM_BUGS[r.program]).find((b) => b !== undefined);
+    const skip = kernelSkip(c);
     test(
       `${label}: ${c.runs.map((r) => r.program).join(", ")}`,
-      bug ? { todo: `VM bug: ${bug}` } : {},
+      skip ? { skip } : bug ? { todo: `VM bug: ${bug}` } : {},
       () => {
         const pinPath = `/sys/fs/bpf/tsbpf-test-diff-${process.pid}-${seq++}`;
         let kernel: LoadedObject | undefined;

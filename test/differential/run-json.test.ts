@@ -12,7 +12,7 @@ import { kernelRunBackend } from "../../src/kernel/run-backend.js";
 import { loadObjectFile, type ObjectSpec } from "../../src/object/index.js";
 import { builtinProgramType } from "../../src/vm/program-types/index.js";
 import { describeKernel } from "../helpers/kernel-gate.js";
-import { CASES, MASKS, VM_BUGS } from "./cases.js";
+import { CASES, MASKS, VM_BUGS, kernelSkip } from "./cases.js";
 
 /** Map-in-map outer maps: their values are map ids. */
 const ID_MAPS: Readonly<Record<string, string>> = {
@@ -51,9 +51,10 @@ describeKernel("differential: tsbpf run --json, VM vs kernel backend", () => {
   });
   for (const c of CASES) {
     const label = c.object.slice(c.object.lastIndexOf("/") + 1);
+    const skip = kernelSkip(c);
     for (const r of c.runs) {
       const bug = VM_BUGS[r.program];
-      test(`${label} ${r.program}`, bug ? { todo: `VM bug: ${bug}` } : {}, async () => {
+      test(`${label} ${r.program}`, skip ? { skip } : bug ? { todo: `VM bug: ${bug}` } : {}, async () => {
         const obj: ObjectSpec = loadObjectFile(c.object);
         const input: RunInput = {
           repeat: 1,

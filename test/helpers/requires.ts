@@ -12,6 +12,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { loadKernelBtf } from "../../src/btf/index.js";
+import { ProgramBuilder, R0, R1 } from "../../src/isa/builder.js";
+import { encode } from "../../src/isa/codec.js";
 import { describeErrno } from "../../src/kernel/errors.js";
 import {
   probeKprobeEvents,
@@ -26,6 +28,9 @@ import {
 import {
   AttachType,
   BpfCmd,
+  MAP_CREATE_ATTR,
+  MapType,
+  ProgFlags,
   ProgramType,
   RAW_TRACEPOINT_OPEN_ATTR,
   bpfRaw,
@@ -50,15 +55,16 @@ const errnoName = (ret: number): string => describeErrno(-ret)[0];
 /** r0 = 0; exit */
 const RETURN_ZERO = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
-/** Loads RETURN_ZERO as `type`; returns the fd, or the failure's reason. */
+/** Loads `insns` (RETURN_ZERO by default) as `type`; returns the fd, or the failure's reason. */
 function loadTrivial(
   type: ProgramType,
   extra: { expected_attach_type?: number; attach_btf_id?: number } = {},
+  insns: Uint8Array = RETURN_ZERO,
 ): number | string {
   const { ret } = progLoadRaw({
     prog_type: type,
-    insn_cnt: RETURN_ZERO.length / 8,
-    insns: RETURN_ZERO,
+    insn_cnt: insns.length / 8,
+    insns,
     license: "GPL",
     ...extra,
   });
@@ -103,6 +109,43 @@ function attachBtfProgram(
   }
 }
 
+/**
+ * Loads a sleepable syscall program that uses a queue map. Older kernels (6.1) refuse it:
+ * "Sleepable programs can only use array, hash, and ringbuf maps".
+ */
+function sleepableQueueProgram(): FeatureStatus {
+  const map = bpfRaw(BpfCmd.MAP_CREATE, MAP_CREATE_ATTR, {
+    map_type: MapType.QUEUE,
+    key_size: 0,
+    value_size: 4,
+    max_entries: 1,
+  });
+  if (map.ret < 0) return absent(`creating a queue map fails with ${errnoName(map.ret)}`);
+  try {
+    const insns = encode(new ProgramBuilder().ldMapFd(R1, map.ret).mov(R0, 0).exit().build());
+    const log = new Uint8Array(4096);
+    const { ret } = progLoadRaw({
+      prog_type: ProgramType.SYSCALL,
+      prog_flags: ProgFlags.SLEEPABLE,
+      insn_cnt: insns.byteLength / 8,
+      insns,
+      license: "GPL",
+      log_level: 1,
+      log_size: log.byteLength,
+      log_buf: log,
+    });
+    if (ret >= 0) {
+      syscalls().close(ret);
+      return present("a sleepable syscall program using a queue map loads");
+    }
+    const nul = log.indexOf(0);
+    const text = new TextDecoder().decode(log.subarray(0, nul < 0 ? log.length : nul)).split("\n")[0];
+    return absent(`a sleepable syscall program using a queue map fails with ${errnoName(ret)}: ${text}`);
+  } finally {
+    syscalls().close(map.ret);
+  }
+}
+
 /** A probe of src/kernel/features (the library's own answer, used by its NotSupportedErrors). */
 const library = (description: string, probe: () => FeatureResult): FeatureProbe => ({
   description,
@@ -136,6 +179,20 @@ export const FEATURES = {
   tcx: library("tcx links (6.6)", probeTcx),
   netkit: library("netkit links (6.7)", probeNetkit),
   netfilter: library("netfilter programs and links (6.4)", () => probeProgramType(ProgramType.NETFILTER)),
+  "cpu-v4": {
+    description: "cpu v4 instructions: sign extension, bswap, sdiv/smod, gotol (6.6)",
+    probe: () => {
+      const insns = encode(new ProgramBuilder().mov(R0, 0).movsx(R0, R0, 8).exit().build());
+      const fd = loadTrivial(ProgramType.SOCKET_FILTER, {}, insns);
+      if (typeof fd === "string") return absent(`${fd} (movsx r0, r0, 8)`);
+      syscalls().close(fd);
+      return present("a socket filter with movsx loads");
+    },
+  },
+  "sleepable-any-map": {
+    description: "sleepable programs may use any map type (6.1 allows only array, hash and ringbuf)",
+    probe: sleepableQueueProgram,
+  },
   "open-coded-iter": {
     description: "open-coded iterators: the bpf_iter_num_* kfuncs (6.4)",
     probe: () => {

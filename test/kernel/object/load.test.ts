@@ -55,17 +55,19 @@ async function sameApi(backend: Backend): Promise<void> {
       1n,
     );
   }
-  {
-    // Queues pop in FIFO order.
-    using o = loadSync(obj("bpf/maps/queue.bpf.o"), { backend });
-    assert.equal(o.program("queue_fifo").run().retval, 1020);
-    assert.equal(Buffer.from(o.map("fifo").pop()!).readUInt32LE(0), 30);
-    assert.equal(o.map("fifo").pop(), undefined);
-  }
+}
+
+/** Queues pop in FIFO order (queue_fifo is a sleepable syscall program using a queue map). */
+function queueFifo(backend: Backend): void {
+  using o = loadSync(obj("bpf/maps/queue.bpf.o"), { backend });
+  assert.equal(o.program("queue_fifo").run().retval, 1020);
+  assert.equal(Buffer.from(o.map("fifo").pop()!).readUInt32LE(0), 30);
+  assert.equal(o.map("fifo").pop(), undefined);
 }
 
 test("load(): the VM backend", async () => {
   await sameApi("vm");
+  queueFifo("vm");
 });
 
 test("load(): bad input is a typed one-line error", async () => {
@@ -88,6 +90,10 @@ test("load(): bad input is a typed one-line error", async () => {
 describeKernel("load() on the kernel backend", () => {
   kernelTest("the same API and answers as the VM", async () => {
     await sameApi("kernel");
+  });
+
+  kernelTest("the same API and answers as the VM: queue map", { requires: ["sleepable-any-map"] }, () => {
+    queueFifo("kernel");
   });
 
   kernelTest("pinPath: pinned maps go there and stay after close", async () => {
