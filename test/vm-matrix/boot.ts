@@ -4,7 +4,7 @@
  * job's exit code from the share. QEMU's own exit status says nothing about the guest.
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BEGIN_MARK, END_MARK } from "./initramfs.js";
 import type { PreparedKernel } from "./fetch.js";
@@ -34,6 +34,8 @@ export interface BootOptions {
   readonly onJobLine?: (line: string) => void;
   readonly memory?: string;
   readonly cpus?: number;
+  /** Called before booting again after a guest died before the job began (its console tail). */
+  readonly onRetry?: (tail: readonly string[]) => void;
 }
 
 export interface BootResult {
@@ -73,8 +75,31 @@ export function qemuArgs(o: BootOptions): string[] {
   ];
 }
 
-/** Boots, runs the job, and resolves when QEMU has exited (or was killed at the timeout). */
-export function boot(o: BootOptions): Promise<BootResult> {
+/** Boots a guest that dies before its job begins this many times in all before giving up. */
+const BOOT_ATTEMPTS = 2;
+
+/**
+ * Boots, runs the job, and resolves when QEMU has exited (or was killed at the timeout). A guest
+ * that dies before the job begins (TCG with several vCPUs now and then runs a stale int3 of the
+ * kernel's boot-time code patching: "Oops: int3" then a panic) is booted again: no test ran, so
+ * nothing is hidden. The dead boot's console is kept as CONSOLE.attemptN.
+ */
+export async function boot(o: BootOptions): Promise<BootResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await bootOnce(o);
+    if (r.bootSeconds !== undefined || r.timedOut || attempt >= BOOT_ATTEMPTS) return r;
+    renameSync(o.consoleLog, `${o.consoleLog}.attempt${attempt}`);
+    o.onRetry?.(r.tail);
+  }
+}
+
+/** The console line saying why a guest died ("Oops: int3 …", "Kernel panic …"), else its last line. */
+export function guestDeath(tail: readonly string[]): string {
+  const line = tail.find((l) => /Oops|BUG:|Kernel panic/.test(l)) ?? tail.at(-1) ?? "no console output";
+  return line.replace(/^\[\s*[\d.]+\]\s*/, "");
+}
+
+function bootOnce(o: BootOptions): Promise<BootResult> {
   const exitFile = join(o.jobDir, "exit-code");
   rmSync(exitFile, { force: true });
   const started = performance.now();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { qemuArgs } from "./boot.js";
+import { guestDeath, qemuArgs } from "./boot.js";
 import { compareReleases, newestPackage } from "./fetch.js";
 import { KERNELS } from "./kernels.js";
 import { parseArgs } from "./main.js";
@@ -97,4 +97,16 @@ test("fileRecords: a file that fails without a failing test yields one failure n
   const failing = JSON.stringify({ status: "fail", kind: "test", file: result.file, path: ["t"], ms: 1 });
   assert.equal(fileRecords(result, `${failing}\n{"torn`, "").length, 1, "a reported failure is enough");
   assert.deepEqual(fileRecords({ ...result, exitCode: 0 }, "", ""), []);
+});
+
+test("guestDeath names the oops or panic of a guest that died, else its last console line", () => {
+  const tail = [
+    "[    1.95] smpboot: x86: Booting SMP configuration:",
+    "[    1.958139] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI",
+    "[    1.962124] Kernel panic - not syncing: Fatal exception in interrupt",
+  ];
+  assert.equal(guestDeath(tail), "Oops: int3: 0000 [#1] PREEMPT SMP NOPTI");
+  assert.equal(guestDeath(tail.slice(2)), "Kernel panic - not syncing: Fatal exception in interrupt");
+  assert.equal(guestDeath(["[    0.1] Run /init as init process"]), "Run /init as init process");
+  assert.equal(guestDeath([]), "no console output");
 });

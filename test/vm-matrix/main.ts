@@ -14,7 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { boot } from "./boot.js";
+import { boot, guestDeath } from "./boot.js";
 import { BOOT_MODULES, prepareKernel } from "./fetch.js";
 import { MatrixError, ensureHostTools } from "./host.js";
 import { initramfsFor } from "./initramfs.js";
@@ -91,6 +91,8 @@ async function execMode(o: Options, root: string): Promise<number> {
     timeoutSeconds: o.timeoutSeconds,
     consoleLog: join(dir, "console.log"),
     onJobLine: (line) => process.stdout.write(line + "\n"),
+    onRetry: (tail) =>
+      log(`${entry.name}: the guest died before the command began, booting again (${guestDeath(tail)})`),
   });
   log(
     `${entry.name} (${kernel.release}): boot ${r.bootSeconds?.toFixed(1) ?? "-"} s, command ${r.jobSeconds?.toFixed(1) ?? "-"} s, total ${r.totalSeconds.toFixed(1)} s`,

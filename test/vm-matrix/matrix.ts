@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { release } from "node:os";
 import { join, relative } from "node:path";
-import { boot } from "./boot.js";
+import { boot, guestDeath } from "./boot.js";
 import { BOOT_MODULES, prepareKernel } from "./fetch.js";
 import { ensureHostTools } from "./host.js";
 import { initramfsFor } from "./initramfs.js";
@@ -176,6 +176,8 @@ async function runKernel(
       output.write(line + "\n");
       if (o.verbose) process.stdout.write(line + "\n");
     },
+    onRetry: (tail) =>
+      log(`${entry.name}: the guest died before the tests began, booting again (${guestDeath(tail)})`),
   });
   output.end();
   const problem =
