@@ -28,6 +28,18 @@ const execTrue = (n: number): void => {
   for (let i = 0; i < n; i++) assert.equal(spawnSync("/bin/true").status, 0);
 };
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until no link has this id, then a little more: the kernel detaches just after freeing the id. */
+async function linkFreed(id: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ([...RawLink.ids()].includes(id)) {
+    if (Date.now() > deadline) assert.fail(`link ${id} still exists 5 s after its pin was removed`);
+    await sleep(10);
+  }
+  await sleep(20);
+}
+
 describeKernel("tracing links on the running kernel", () => {
   const map = counterMap();
   after(() => map.close());
@@ -62,12 +74,13 @@ describeKernel("tracing links on the running kernel", () => {
     );
   });
 
-  kernelTest("raw_tracepoint sched_process_exec, pinned and reopened", () => {
+  kernelTest("raw_tracepoint sched_process_exec, pinned and reopened", async () => {
     reset();
     ensureBpffs();
     const pin = `/sys/fs/bpf/${uniqueName("rawtp")}`;
     using prog = countingProgram(map, { type: "raw_tracepoint" });
     const link = attachRawTracepoint(prog, { name: "sched_process_exec" });
+    const id = link.id;
     try {
       link.pin(pin);
       link.close();
@@ -82,6 +95,9 @@ describeKernel("tracing links on the running kernel", () => {
       link.close();
       rmSync(pin, { force: true });
     }
+    // Unlinking the pin, its last reference, frees the link from a kernel work item after
+    // unlink() returns: wait for that before checking that execs are no longer counted.
+    await linkFreed(id);
     const before = count(map);
     execTrue(1);
     assert.equal(count(map), before, "unpinned and closed: detached");
