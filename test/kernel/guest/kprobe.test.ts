@@ -19,6 +19,8 @@ import { kernelTest, uniqueName } from "../../helpers/kernel-gate.js";
 
 const BPF_MAP_LOOKUP_ELEM = 1;
 const BPF_GET_CURRENT_PID_TGID = 14;
+/** bpf_get_current_pid_tgid() of this process's main thread (tid = pid), where the test makes its syscalls. */
+const MAIN_THREAD = (BigInt(process.pid) << 32n) | BigInt(process.pid);
 const BPF_GET_ATTACH_COOKIE = 174;
 /** offsetof(struct pt_regs, ax) on x86-64: where a kretprobe finds the return value. */
 const PT_REGS_AX = 80;
@@ -35,7 +37,7 @@ const slot = (map: KernelMap, index: number): bigint => {
 };
 
 /**
- * r6 = ctx; exits with 0 unless the current process is this one; then looks up the slot
+ * r6 = ctx; exits with 0 unless the current thread is this process's main thread; then looks up the slot
  * whose index is in r0 (`key` sets it) and runs `use` with r0 = the slot, r6 = ctx.
  */
 function forThisProcess(
@@ -46,8 +48,8 @@ function forThisProcess(
   let b = new ProgramBuilder()
     .mov(R6, R1)
     .call(BPF_GET_CURRENT_PID_TGID)
-    .rsh(R0, 32)
-    .jne(R0, process.pid, "out");
+    .lddw(R1, MAIN_THREAD)
+    .jne(R0, R1, "out");
   b = key(b).stx(Size.W, R10, R0, -4).ldMapFd(R1, map.fd).mov(R2, R10).add(R2, -4).call(BPF_MAP_LOOKUP_ELEM);
   return use(b.jeq(R0, 0, "out"))
     .label("out")

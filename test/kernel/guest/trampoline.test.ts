@@ -27,6 +27,8 @@ import { kernelTest, uniqueName } from "../../helpers/kernel-gate.js";
 
 const BPF_MAP_LOOKUP_ELEM = 1;
 const BPF_GET_CURRENT_PID_TGID = 14;
+/** bpf_get_current_pid_tgid() of this process's main thread (tid = pid), where the test makes its syscalls. */
+const MAIN_THREAD = (BigInt(process.pid) << 32n) | BigInt(process.pid);
 const EPERM = 1;
 
 const slotsMap = (): KernelMap =>
@@ -37,13 +39,13 @@ const slot0 = (map: KernelMap): bigint => {
   return new DataView(v.buffer, v.byteOffset).getBigInt64(0, true);
 };
 
-/** For this process only: looks up slot 0 of `map` and runs `use` with r0 = the slot, r6 = ctx. */
+/** For this process's main thread only: looks up slot 0 of `map` and runs `use` with r0 = the slot, r6 = ctx. */
 function forThisProcess(map: KernelMap, use: (b: ProgramBuilder) => ProgramBuilder): ProgramBuilder {
   const b = new ProgramBuilder()
     .mov(R6, R1)
     .call(BPF_GET_CURRENT_PID_TGID)
-    .rsh(R0, 32)
-    .jne(R0, process.pid, "out")
+    .lddw(R1, MAIN_THREAD)
+    .jne(R0, R1, "out")
     .st(Size.W, R10, -4, 0)
     .ldMapFd(R1, map.fd)
     .mov(R2, R10)
