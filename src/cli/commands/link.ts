@@ -52,7 +52,14 @@ function openLink(words: string[]): RawLink {
   return RawLink.fromId(Number(word));
 }
 
-/** Records of every link (those that vanish while listing are skipped). */
+/**
+ * Errnos of BPF_LINK_GET_FD_BY_ID for an id listed a moment ago that is no link (yet): ENOENT,
+ * gone meanwhile; EAGAIN, still being attached (the kernel allocates the id before the attach
+ * completes and answers EAGAIN until then; a failed attach frees it).
+ */
+const NOT_A_LINK_NOW = [2, 11];
+
+/** Records of every link (those that vanish or are still being attached while listing are skipped). */
 function listLinks(): LinkRecord[] {
   const out: LinkRecord[] = [];
   for (const id of RawLink.ids()) {
@@ -60,7 +67,7 @@ function listLinks(): LinkRecord[] {
     try {
       link = RawLink.fromId(id);
     } catch (e) {
-      if (e instanceof SyscallError && e.errno === 2) continue;
+      if (e instanceof SyscallError && NOT_A_LINK_NOW.includes(e.errno)) continue;
       throw e;
     }
     try {

@@ -11,7 +11,9 @@ import {
   attachTracepoint,
   openPinnedLink,
 } from "../../../src/kernel/links/index.js";
-import { AttachType } from "../../../src/kernel/sys/index.js";
+import { AttachType, BpfCmd, useSyscalls } from "../../../src/kernel/sys/index.js";
+import { fakeSyscalls } from "../fake-syscalls.js";
+import { test } from "node:test";
 import { KernelProgram } from "../../../src/kernel/program.js";
 import { ensureBpffs } from "../../../src/kernel/bpffs.js";
 import { describeKernel, kernelTest, uniqueName } from "../../helpers/kernel-gate.js";
@@ -26,6 +28,33 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
+test("link list skips ids that are gone (ENOENT) or still being attached (EAGAIN) (fake syscall layer)", async () => {
+  const ids = [5, 6, 7];
+  const restore = useSyscalls(
+    fakeSyscalls((cmd, attr) => {
+      const id = attr.getUint32(0, true);
+      if (cmd === BpfCmd.LINK_GET_NEXT_ID) {
+        const next = ids.find((i) => i > id);
+        if (next === undefined) return -2;
+        attr.setUint32(4, next, true);
+        return 0;
+      }
+      if (cmd === BpfCmd.LINK_GET_FD_BY_ID) return id === 5 ? -11 : id === 6 ? -2 : -1;
+      return -38;
+    }),
+  );
+  try {
+    const r = await cli(["link", "list"]);
+    // 5 and 6 are skipped; 7 fails with EPERM, which is an error worth reporting.
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^tsbpf link: id 7: BPF_LINK_GET_FD_BY_ID failed: EPERM/);
+    ids.pop();
+    assert.deepEqual(await cli(["link", "list"]), { code: 0, out: "", err: "" });
+  } finally {
+    restore();
+  }
+});
+
 describeKernel("tsbpf link / feature / trace-pipe", () => {
   kernelTest("link list, show, pin and detach", async () => {
     using map = counterMap();
@@ -33,7 +62,7 @@ describeKernel("tsbpf link / feature / trace-pipe", () => {
     using link = attachRawTracepoint(prog, { name: "sched_process_exec" });
     const id = link.id;
     const list = await cli(["link", "list"]);
-    assert.equal(list.code, 0);
+    assert.equal(list.code, 0, list.err);
     assert.match(
       list.out,
       new RegExp(`^${id}: raw_tracepoint  prog ${prog.id}\\n\\ttp_name sched_process_exec`, "m"),
