@@ -14,7 +14,7 @@ import { ensureBpffs } from "../../src/kernel/index.js";
 import { load } from "../../src/load.js";
 import { loadObjectFile, matchSection, type ProgramSpec } from "../../src/object/index.js";
 import { describeKernel, kernelTest, uniqueName } from "../helpers/kernel-gate.js";
-import { bpftoolList, root, spawnTsbpf, tsbpf } from "./load-fixtures.js";
+import { bpftoolList, eventually, root, spawnTsbpf, tsbpf } from "./load-fixtures.js";
 
 /** The first program of a corpus object. */
 const corpusProgram = (path: string): ProgramSpec => loadObjectFile(`${root}bpf/${path}`).programs[0]!;
@@ -152,7 +152,7 @@ describeKernel("tsbpf attach on the running kernel", () => {
     const id = a.link.info().id;
     assert.ok(bpftoolList("link").some((l) => l.id === id));
     a.link.close();
-    assert.ok(!bpftoolList("link").some((l) => l.id === id));
+    assert.ok(await eventually(() => !bpftoolList("link").some((l) => l.id === id)));
   });
 
   /** Loads a corpus object with its programs pinned in a fresh directory. */
@@ -184,7 +184,10 @@ describeKernel("tsbpf attach on the running kernel", () => {
       const link = bpftoolList("link").find((l) => l.id === Number(m[2]));
       assert.equal(link?.prog_id, Number(m[1]));
       rmSync(`${dir}/link`);
-      assert.ok(!bpftoolList("link").some((l) => l.id === Number(m[2])), "unpinning detached it");
+      assert.ok(
+        await eventually(() => !bpftoolList("link").some((l) => l.id === Number(m[2]))),
+        "unpinning detached it",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -228,7 +231,10 @@ describeKernel("tsbpf attach on the running kernel", () => {
       assert.ok(bpftoolList("link").some((l) => l.id === linkId));
       assert.equal(await child.interrupt(), 0, child.stderr());
       assert.match(child.stdout(), /^detached xdp\/lo \(generic\)$/m);
-      assert.ok(!bpftoolList("link").some((l) => l.id === linkId), "the link is gone");
+      assert.ok(
+        await eventually(() => !bpftoolList("link").some((l) => l.id === linkId)),
+        "the link is gone",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import { test } from "node:test";
 import { KernelMap, ensureBpffs } from "../../src/kernel/index.js";
 import { describeKernel, kernelTest, uniqueName } from "../helpers/kernel-gate.js";
-import { compileBpf, noTools, programIds, root, tsbpf } from "./load-fixtures.js";
+import { compileBpf, eventually, noTools, programIds, root, tsbpf } from "./load-fixtures.js";
 
 const required = process.env.TSBPF_KERNEL_TESTS === "require";
 
@@ -105,7 +105,7 @@ describeKernel("tsbpf iter on the running kernel", () => {
       assert.deepEqual(r.out.trim().split("\n").sort(), ["7=70", "9=90"]);
       const byId = await tsbpf("iter", obj.path, "--map", String(map.info.id), "--prog", name);
       assert.equal(byId.out, r.out);
-      assert.deepEqual(programIds(name), [], "the iterator program was unloaded");
+      assert.ok(await eventually(() => programIds(name).length === 0), "the iterator program was unloaded");
     } finally {
       map.close();
       rmSync(pin, { force: true });

@@ -176,3 +176,17 @@ export function spawnTsbpf(args: readonly string[], wrapper: readonly string[] =
     },
   };
 }
+
+/**
+ * Polls `check` until it holds or `timeoutMs` passes, and returns whether it held. The kernel
+ * frees programs, maps and links asynchronously (RCU, work items) after their last fd closes, so
+ * "nothing of ours remains" is only true a moment after the process that held them exits.
+ */
+export async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

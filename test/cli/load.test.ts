@@ -8,6 +8,7 @@ import { describeKernel, kernelTest, uniqueName } from "../helpers/kernel-gate.j
 import {
   bpftoolList,
   compileBpf,
+  eventually,
   noTools,
   programIds,
   root,
@@ -152,8 +153,11 @@ describeKernel("tsbpf load on the running kernel", () => {
       assert.equal(code, 0, child.stderr());
       assert.match(child.stdout(), /^detached 1 program, closed 1 program and 1 map$/m);
       assert.match(child.stdout(), new RegExp(`^pinned map '${name}_c' stays at ${dir}/${name}_c$`, "m"));
-      assert.deepEqual(programIds(name), [], "no program of ours is left");
-      assert.ok(!bpftoolList("link").some((l) => l.id === linkId), "the link is gone");
+      assert.ok(await eventually(() => programIds(name).length === 0), "no program of ours is left");
+      assert.ok(
+        await eventually(() => !bpftoolList("link").some((l) => l.id === linkId)),
+        "the link is gone",
+      );
       assert.deepEqual(readdirSync(dir), [`${name}_c`], "the pinned map stays");
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -180,8 +184,11 @@ describeKernel("tsbpf load on the running kernel", () => {
       assert.equal(await child.interrupt("SIGTERM"), 0, child.stderr());
       const last = JSON.parse(child.stdout().trim().split("\n").at(-1)!) as Record<string, unknown>;
       assert.deepEqual(last, { event: "detached", links: 1, programs: 1, maps: 1, pinned: [] });
-      assert.deepEqual(programIds(name), []);
-      assert.ok(!bpftoolList("map").some((m) => m.name === `${name}_c`.slice(0, 15)));
+      assert.ok(await eventually(() => programIds(name).length === 0), "no program of ours is left");
+      assert.ok(
+        await eventually(() => !bpftoolList("map").some((m) => m.name === `${name}_c`.slice(0, 15))),
+        "no map of ours is left",
+      );
     } finally {
       obj.remove();
     }

@@ -123,9 +123,24 @@ export function run(
   });
 }
 
-/** Links of BPF programs named `prefix*` still loaded (programs left behind by a tool). */
-export async function loadedProgramNames(): Promise<string[]> {
+/** Ids of the BPF programs a process holds open (the `prog_id:` lines of its fds' fdinfo). */
+export async function programIdsHeldBy(pid: number): Promise<number[]> {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const ids: number[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      const m = /^prog_id:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"));
+      if (m) ids.push(Number(m[1]));
+    } catch {
+      // the fd was closed meanwhile
+    }
+  }
+  return [...new Set(ids)];
+}
+
+/** Ids of every BPF program loaded in the kernel. */
+export async function loadedProgramIds(): Promise<number[]> {
   const { execFileSync } = await import("node:child_process");
   const out = execFileSync("bpftool", ["prog", "list", "--json"], { encoding: "utf8" });
-  return (JSON.parse(out) as { name?: string }[]).map((p) => p.name ?? "");
+  return (JSON.parse(out) as { id: number }[]).map((p) => p.id);
 }
