@@ -202,35 +202,21 @@ const PER_CPU = new Set([
   MapType.PERCPU_CGROUP_STORAGE,
 ]);
 
-class KernelLoadedMap implements LoadedMap {
-  readonly perCpu: boolean;
-  readonly cpus: number;
-  private readonly decode: ReturnType<typeof typedDecoder>;
-  constructor(
-    readonly spec: MapSpec,
-    private readonly map: KernelMap,
-    btf: Btf | undefined,
-    datasecs: readonly DatasecLayout[],
-  ) {
-    this.perCpu = PER_CPU.has(spec.type);
-    this.cpus = this.perCpu ? possibleCpus() : 1;
-    this.decode = typedDecoder(btf, spec, datasecs);
-  }
-  get name(): string {
-    return this.spec.name;
-  }
-  get type(): MapType {
-    return this.map.info.type;
-  }
-  get keySize(): number {
-    return this.map.info.keySize;
-  }
-  get valueSize(): number {
-    return this.map.info.valueSize;
-  }
-  get maxEntries(): number {
-    return this.map.info.maxEntries;
-  }
+/** The byte-level operations KernelMap and VmMap both have, which a LoadedMap passes through. */
+interface ByteMap {
+  lookup(key: Uint8Array): Uint8Array | undefined;
+  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined;
+  update(key: Uint8Array, value: Uint8Array, flags?: number): void;
+  delete(key: Uint8Array): boolean;
+  keys(): IterableIterator<Uint8Array>;
+  entries(): IterableIterator<[Uint8Array, Uint8Array]>;
+  push(value: Uint8Array, flags?: number): void;
+  pop(): Uint8Array | undefined;
+}
+
+/** The part of LoadedMap that is the same on both backends: byte access passed to the map. */
+abstract class ByteLoadedMap<M extends ByteMap> {
+  constructor(protected readonly map: M) {}
   lookup(key: Uint8Array): Uint8Array | undefined {
     return this.map.lookup(key);
   }
@@ -254,6 +240,38 @@ class KernelLoadedMap implements LoadedMap {
   }
   pop(): Uint8Array | undefined {
     return this.map.pop();
+  }
+}
+
+class KernelLoadedMap extends ByteLoadedMap<KernelMap> implements LoadedMap {
+  readonly perCpu: boolean;
+  readonly cpus: number;
+  private readonly decode: ReturnType<typeof typedDecoder>;
+  constructor(
+    readonly spec: MapSpec,
+    map: KernelMap,
+    btf: Btf | undefined,
+    datasecs: readonly DatasecLayout[],
+  ) {
+    super(map);
+    this.perCpu = PER_CPU.has(spec.type);
+    this.cpus = this.perCpu ? possibleCpus() : 1;
+    this.decode = typedDecoder(btf, spec, datasecs);
+  }
+  get name(): string {
+    return this.spec.name;
+  }
+  get type(): MapType {
+    return this.map.info.type;
+  }
+  get keySize(): number {
+    return this.map.info.keySize;
+  }
+  get valueSize(): number {
+    return this.map.info.valueSize;
+  }
+  get maxEntries(): number {
+    return this.map.info.maxEntries;
   }
   lookupTyped(key: Uint8Array): unknown {
     const v = this.perCpu ? this.lookupPerCpu(key) : this.lookup(key);
@@ -347,11 +365,13 @@ function loadKernel(spec: ObjectSpec, options: LoadOptions): LoadedObject {
 
 // ---------------------------------------------------------------- VM backend
 
-class VmLoadedMap implements LoadedMap {
+class VmLoadedMap extends ByteLoadedMap<VmMap> implements LoadedMap {
   constructor(
     readonly spec: MapSpec,
-    private readonly map: VmMap,
-  ) {}
+    map: VmMap,
+  ) {
+    super(map);
+  }
   get name(): string {
     return this.spec.name;
   }
@@ -372,30 +392,6 @@ class VmLoadedMap implements LoadedMap {
   }
   get cpus(): number {
     return this.map.perCpu ? this.map.cpus : 1;
-  }
-  lookup(key: Uint8Array): Uint8Array | undefined {
-    return this.map.lookup(key);
-  }
-  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
-    return this.map.lookupPerCpu(key);
-  }
-  update(key: Uint8Array, value: Uint8Array, flags?: number): void {
-    this.map.update(key, value, flags);
-  }
-  delete(key: Uint8Array): boolean {
-    return this.map.delete(key);
-  }
-  keys(): IterableIterator<Uint8Array> {
-    return this.map.keys();
-  }
-  entries(): IterableIterator<[Uint8Array, Uint8Array]> {
-    return this.map.entries();
-  }
-  push(value: Uint8Array, flags?: number): void {
-    this.map.push(value, flags);
-  }
-  pop(): Uint8Array | undefined {
-    return this.map.pop();
   }
   lookupTyped(key: Uint8Array): unknown {
     if (this.map.perCpu) return this.map.lookupPerCpu(key)?.map((v) => this.map.decodeValue(v));
