@@ -124,12 +124,15 @@ static __always_inline int exit_connect(int ret)
 	if (!e)
 		return 0;
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* Sized by the field, not by the destination: BPF_CORE_READ_INTO would copy
+	 * sizeof(*e->saddr), one byte. */
 	if (family == AF_INET) {
-		BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(e->saddr, sizeof(sk->__sk_common.skc_rcv_saddr), &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr, sizeof(sk->__sk_common.skc_daddr), &sk->__sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+		bpf_core_read(e->saddr, sizeof(sk->__sk_common.skc_v6_rcv_saddr),
+			      &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, sizeof(sk->__sk_common.skc_v6_daddr), &sk->__sk_common.skc_v6_daddr);
 	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;
