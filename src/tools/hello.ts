@@ -79,15 +79,15 @@ export function parseTraceLine(line: string): TraceLine | undefined {
   };
 }
 
-/** Attaches the clone hooks: kprobes when possible (auto), else tracepoints. */
-function attach(obj: KernelCollection, cleanup: Cleanup, hook: string, io: ToolIO): void {
+/** Attaches the clone hooks: kprobes when possible (auto), else tracepoints; returns which. */
+function attach(obj: KernelCollection, cleanup: Cleanup, hook: string, io: ToolIO): "kprobe" | "tracepoint" {
   if (hook !== "tracepoint") {
     const probes = new Cleanup();
     try {
       probes.use(links.attachKprobe(obj.program("hello_clone_kprobe"), { symbol: "__x64_sys_clone" }));
       probes.use(links.attachKprobe(obj.program("hello_clone3_kprobe"), { symbol: "__x64_sys_clone3" }));
       cleanup.use(probes);
-      return;
+      return "kprobe";
     } catch (e) {
       probes.close();
       if (hook === "kprobe") throw e;
@@ -101,6 +101,7 @@ function attach(obj: KernelCollection, cleanup: Cleanup, hook: string, io: ToolI
         name: `sys_enter_${name}`,
       }),
     );
+  return "tracepoint";
 }
 
 /** Reads trace_pipe without blocking the event loop until `signal` aborts, printing our lines. */
@@ -148,9 +149,9 @@ const tool: Tool = {
     const o = parseToolArgs(spec, argv);
     using cleanup = new Cleanup();
     const obj = cleanup.use(loadToolObject("hello", { constants: { use_ringbuf: o.ringbuf } }));
-    attach(obj, cleanup, o.hook ?? "auto", io);
+    const hook = attach(obj, cleanup, o.hook ?? "auto", io);
     const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-    io.err(`Tracing clone()${o.ringbuf ? " (ring buffer)" : " (trace_pipe)"}... Hit Ctrl-C to end.`);
+    io.err(`Tracing clone() (${hook}, ${o.ringbuf ? "ring buffer" : "trace_pipe"})... Hit Ctrl-C to end.`);
     try {
       if (!o.ringbuf) {
         await readTracePipe(stop.signal, o.json, io);
