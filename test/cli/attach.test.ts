@@ -221,7 +221,7 @@ describeKernel("tsbpf attach on the running kernel", () => {
   kernelTest("xdp generic on lo of a fresh network namespace, held until SIGINT", async () => {
     const dir = await pinned("maps/array.bpf.o");
     try {
-      const child = spawnTsbpf(
+      await using child = spawnTsbpf(
         ["attach", `${dir}/array_count`, "xdp", "lo", "--xdp-mode", "generic"],
         ["unshare", "-n"],
       );

@@ -8,6 +8,7 @@ import { describeKernel, kernelTest, uniqueName } from "../helpers/kernel-gate.j
 import {
   bpftoolList,
   compileBpf,
+  eventually,
   legacyKprobeSource,
   noTools,
   programIds,
@@ -108,7 +109,7 @@ describeKernel("tsbpf kprobe on the running kernel", () => {
         const dir = `${ensureBpffs()}/${obj.name}`;
         const before = kprobeEvents();
         try {
-          const child = spawnTsbpf([
+          await using child = spawnTsbpf([
             "kprobe",
             obj.path,
             "do_sys_openat2",
@@ -119,8 +120,8 @@ describeKernel("tsbpf kprobe on the running kernel", () => {
           ]);
           const line = await child.waitFor(/^attached .*\n/m);
           assert.match(line, new RegExp(`^attached kprobe/do_sys_openat2 \\(prog '${obj.name}' id \\d+, `));
-          assert.match(
-            child.stdout(),
+          // a second write: it may arrive after the "attached" line
+          await child.waitFor(
             new RegExp(`^map '${obj.name}_m' pinned at ${dir}/tc/globals/${obj.name}_m$`, "m"),
           );
           if (mode === "tracefs")
@@ -131,7 +132,11 @@ describeKernel("tsbpf kprobe on the running kernel", () => {
           execFileSync("cat", ["/etc/hostname"]);
           assert.equal(await child.interrupt(), 0, child.stderr());
           assert.match(child.stdout(), /^removed kprobe\/do_sys_openat2, unloaded prog /m);
-          assert.deepEqual(programIds(obj.name), []);
+          assert.match(
+            child.stdout(),
+            new RegExp(`^pinned map '${obj.name}_m' stays at ${dir}/tc/globals/${obj.name}_m$`, "m"),
+          );
+          assert.ok(await eventually(() => programIds(obj.name).length === 0), "the program is unloaded");
           assert.deepEqual(kprobeEvents(), before, "the kprobe event was removed");
           const map = KernelMap.fromPin(`${dir}/tc/globals/${obj.name}_m`);
           try {

@@ -118,8 +118,12 @@ export const programIds = (name: string): number[] =>
     .filter((p) => p.name === name)
     .map((p) => p.id);
 
-/** A `tsbpf` child process: its output so far, a wait for a line, and SIGINT. */
-export interface Child {
+/**
+ * A `tsbpf` child process: its output so far, a wait for a line, and SIGINT. `await using` it:
+ * a test that fails while the child runs still interrupts it (it removes its kprobe events and
+ * links itself), and the test process is not kept alive by the child's pipes.
+ */
+export interface Child extends AsyncDisposable {
   readonly stdout: () => string;
   readonly stderr: () => string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -150,28 +154,30 @@ export function spawnTsbpf(args: readonly string[], wrapper: readonly string[] =
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const interrupt = async (signal: NodeJS.Signals = "SIGINT"): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
     stdout: () => out,
     stderr: () => err,
+    interrupt,
+    [Symbol.asyncDispose]: async () => void (await interrupt()),
     async waitFor(pattern, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const m = pattern.exec(out);
         if (m) return m[0];
         if (child.exitCode !== null || Date.now() > deadline) {
-          child.kill("SIGKILL");
+          await interrupt();
           assert.fail(`no ${pattern} from tsbpf ${args.join(" ")} (exit ${child.exitCode}):\n${out}\n${err}`);
         }
         await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async interrupt(signal = "SIGINT") {
-      if (child.exitCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
       }
     },
   };

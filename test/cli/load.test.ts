@@ -124,7 +124,7 @@ describeKernel("tsbpf load on the running kernel", () => {
     const obj = compileBpf(name, tracepointSource(name));
     const dir = `${ensureBpffs()}/${name}`;
     try {
-      const child = spawnTsbpf(["load", obj.path, "--attach", "--pin-maps", dir]);
+      await using child = spawnTsbpf(["load", obj.path, "--attach", "--pin-maps", dir]);
       const line = await child.waitFor(/^attached .*\n/m);
       assert.match(
         line,
@@ -174,7 +174,7 @@ describeKernel("tsbpf load on the running kernel", () => {
     const name = uniqueName("tsbpf_lj");
     const obj = compileBpf(name, tracepointSource(name));
     try {
-      const child = spawnTsbpf(["load", obj.path, "--attach", "--json"]);
+      await using child = spawnTsbpf(["load", obj.path, "--attach", "--json"]);
       const line = await child.waitFor(/^\{"event":"attached".*\n/m);
       const event = JSON.parse(line) as { kind: string; target: string; prog: string; link_ids: number[] };
       assert.equal(event.kind, "tracepoint");
