@@ -1,5 +1,5 @@
 /**
- * The kernel matrix: runs tsbpf's kernel tests (dist/test/kernel/**) natively on the host
+ * The kernel matrix: runs tsbpf's kernel tests (MATRIX_TESTS in matrix.ts) natively on the host
  * kernel and inside QEMU guests booting Debian's kernels, then cross-checks feature skips and
  * writes docs/kernel-matrix.md.
  *

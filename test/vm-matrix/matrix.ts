@@ -1,5 +1,5 @@
 /**
- * Matrix mode: for each kernel, run the selected kernel test files (dist/test/kernel/**) with
+ * Matrix mode: for each kernel, run the selected test files (MATRIX_TESTS) with
  * node's test runner (natively for "host", in a QEMU guest otherwise), collect the reporter's
  * records and the feature probes into dist/kernel-matrix/<kernel>/, then cross-check and
  * write docs/kernel-matrix.md.
@@ -38,19 +38,28 @@ import {
 import { renderTable } from "./table.js";
 import type { FeatureReport } from "./features.js";
 
-/** The compiled kernel test files, relative to the project root, selected by substring filters. */
+/**
+ * What the matrix runs (compiled paths under dist/, a folder or one file): the whole kernel
+ * backend suite, the VM≡kernel differential suite, and the CLI and tool tests whose kprobe
+ * paths only a kernel with kprobes can prove (`tsbpf kprobe`, hello on clone, tcpconnect).
+ */
+export const MATRIX_TESTS: readonly string[] = [
+  "test/kernel",
+  "test/differential",
+  "test/cli/kprobe.test.js",
+  "test/tools/hello.test.js",
+  "test/tools/tcpconnect.test.js",
+];
+
+/** The compiled test files of MATRIX_TESTS, relative to the project root, selected by substring filters. */
 export function selectTestFiles(root: string, filters: readonly string[]): string[] {
-  const base = join(root, "dist", "test", "kernel");
   const files: string[] = [];
-  const walk = (dir: string): void => {
-    if (!existsSync(dir)) return;
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".test.js")) files.push(relative(root, p));
-    }
+  const walk = (p: string): void => {
+    if (!existsSync(p)) return;
+    if (statSync(p).isDirectory()) for (const name of readdirSync(p).sort()) walk(join(p, name));
+    else if (p.endsWith(".test.js")) files.push(relative(root, p));
   };
-  walk(base);
+  for (const entry of MATRIX_TESTS) walk(join(root, "dist", entry));
   return filters.length ? files.filter((f) => filters.some((s) => f.includes(s))) : files;
 }
 
@@ -199,7 +208,7 @@ export async function runMatrix(o: Options, root: string): Promise<number> {
   const started = performance.now();
   const files = selectTestFiles(root, o.filters);
   if (files.length === 0) {
-    log(`no kernel test files selected under dist/test/kernel (run tsc first?)`);
+    log(`no test files selected from ${MATRIX_TESTS.join(", ")} under dist/ (run tsc first?)`);
     return 2;
   }
   if (o.kernels.some((k) => k.pkg)) ensureHostTools(log);
