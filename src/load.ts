@@ -20,6 +20,9 @@ import {
   MapType,
   type DatasecLayout,
   readHostKconfig,
+  resizeMaps,
+  rewriteConstants,
+  type ConstantValue,
   type KconfigValues,
   type MapSpec,
   type ObjectSpec,
@@ -44,6 +47,13 @@ export interface LoadOptions {
   readonly pinPath?: string;
   /** Programs to load (default: all). */
   readonly programs?: readonly string[];
+  /**
+   * Initial values of global variables in .rodata/.data, by name: the `const volatile`
+   * settings a libbpf skeleton writes before loading (`obj->rodata->targ_pid = pid`).
+   */
+  readonly constants?: Readonly<Record<string, ConstantValue | undefined>>;
+  /** max_entries by map name (bpf_map__set_max_entries). */
+  readonly mapSizes?: Readonly<Record<string, number>>;
   /** Debug messages of the loader. */
   readonly log?: (message: string) => void;
   /** VM: runtime options (CPUs, clock, random seed, trace sink…). */
@@ -153,12 +163,14 @@ export function loadSync(path: string | Uint8Array, options: LoadOptions = {}): 
       });
     }
   } else bytes = path;
-  const spec = loadObjectSpec(bytes, {
+  let spec = loadObjectSpec(bytes, {
     ...(file !== undefined ? { file } : {}),
     ...(options.programType !== undefined ? { programType: options.programType } : {}),
     kconfig: options.kconfig ?? (() => readHostKconfig()),
     ...(options.pinPath !== undefined ? { pinRoot: options.pinPath } : {}),
   });
+  if (options.constants) spec = rewriteConstants(spec, options.constants);
+  if (options.mapSizes) spec = resizeMaps(spec, options.mapSizes);
   const backend = options.backend ?? "kernel";
   if (backend === "kernel") return loadKernel(spec, options);
   if (backend === "vm") return loadVm(spec, options);

@@ -24,3 +24,4 @@ export {
   type SectionLayout,
 } from "./btf-fixup.js";
 export { btfDecoderFor, type BtfDecoder } from "./btf-decode.js";
+export { rewriteConstants, resizeMaps, type ConstantValue } from "./rewrite.js";

@@ -19,7 +19,7 @@
  *               everyInterval({intervalMs, count, signal, finalTick}, tick), pollUntil(reader, signal, cb),
  *               terminationSignal() (SIGINT/SIGTERM -> AbortSignal; used by the CLI).
  * bpf.ts        loadToolObject(name, {constants, programs, mapSizes}) -> KernelCollection of
- *               bpf/tools/NAME.bpf.o; rewriteConstants(spec, {targ_pid: 42}); resizeMaps; toolObjectPath.
+ *               bpf/tools/NAME.bpf.o (constants through the object layer's rewriteConstants); toolObjectPath.
  * format.ts     cString, ipAddress, clockTime (HH:MM:SS), monotonicNs, ERRNO_NAMES, AF_INET/AF_INET6.
  * container.ts  decodeContainer / containerId for bpf/tools/container.h's struct container_info.
  * syscalls.ts   syscallName(nr) / syscallNumber(name) / SYSCALL_NAMES (x86_64).

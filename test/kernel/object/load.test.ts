@@ -43,6 +43,17 @@ async function sameApi(backend: Backend): Promise<void> {
     assert.throws(() => o.program("nope"), /no program 'nope' \(programs: global_data\)/);
   }
   {
+    // const volatile knobs and .data set before loading (a skeleton's obj->rodata->scale = 5),
+    // and a map resized: 5 * (10 + 10) + 200 = 300.
+    using o = loadSync(obj("bpf/lang/global_data.bpf.o"), {
+      backend,
+      constants: { scale: 5, counter: 200 },
+    });
+    assert.equal(o.program("global_data").run().retval, 300);
+    using h = loadSync(obj("bpf/maps/hash.bpf.o"), { backend, mapSizes: { proto_count: 7 } });
+    assert.equal(h.map("proto_count").maxEntries, 7);
+  }
+  {
     // Per-CPU values: one slot per CPU, the same count on both backends.
     using o = loadSync(obj("bpf/maps/percpu_array.bpf.o"), { backend });
     o.program("percpu_array_count").run({ dataIn: packet("eth-ipv4-udp.bin") });
