@@ -1,6 +1,6 @@
 import { describe, test, type TestContext } from "node:test";
 import { BpfCmd, MAP_CREATE_ATTR, MapType, encodeStruct, libcSyscalls } from "../../src/kernel/sys/index.js";
-import { missingFeatures, presentFeatures, type Feature } from "./requires.js";
+import { REQUIRES_PREFIX, missingFeatures, presentFeatures, type Feature } from "./requires.js";
 
 /**
  * Gate for tests that need the running kernel (bpf(2), bpffs, netns). They run when the
@@ -64,7 +64,9 @@ export function kernelTest(name: string, a: TestFn | KernelTestOptions, b?: Test
   if (missing) {
     test(name, { skip: missing }, () => {});
   } else if (status.usable) {
-    test(name, fn);
+    const features = options.requires ?? [];
+    // The kernel matrix's reporter reads this line: the features this passing test proves.
+    test(name, features.length ? (t) => (t.diagnostic(REQUIRES_PREFIX + features.join(", ")), fn(t)) : fn);
   } else if (required()) {
     test(name, () => {
       throw new Error(`TSBPF_KERNEL_TESTS=require but the kernel is unusable: ${status.reason}`);

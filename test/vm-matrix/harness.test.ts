@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { guestDeath, qemuArgs } from "./boot.js";
 import { compareReleases, newestPackage } from "./fetch.js";
 import { KERNELS } from "./kernels.js";
 import { parseArgs } from "./main.js";
 import { testJob } from "./matrix.js";
+import { parseRecords } from "./results.js";
 import { fileRecords } from "./run-files.js";
 
 test("compareReleases orders Debian kernel releases numerically", () => {
@@ -109,4 +115,42 @@ test("guestDeath names the oops or panic of a guest that died, else its last con
   assert.equal(guestDeath(tail.slice(2)), "Kernel panic - not syncing: Fatal exception in interrupt");
   assert.equal(guestDeath(["[    0.1] Run /init as init process"]), "Run /init as init process");
   assert.equal(guestDeath([]), "no console output");
+});
+
+test("the reporter writes one record per test, with the features a passing kernelTest required", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-reporter-"));
+  try {
+    const file = join(dir, "sample.test.mjs");
+    writeFileSync(
+      file,
+      [
+        'import { describe, test } from "node:test";',
+        'describe("suite", () => {',
+        '  test("needs two", (t) => { t.diagnostic("requires kprobe, tcx"); });',
+        '  test("plain", (t) => { t.diagnostic("something else"); });',
+        "});",
+        'test("skipped", { skip: "requires lsm (no)" }, () => {});',
+        'test("failing", (t) => { t.diagnostic("requires kprobe"); throw new Error("boom"); });',
+        "",
+      ].join("\n"),
+    );
+    const reporter = fileURLToPath(new URL("./reporter.js", import.meta.url));
+    const out = join(dir, "out.jsonl");
+    spawnSync(process.execPath, [`--test-reporter=${reporter}`, `--test-reporter-destination=${out}`, file], {
+      // without NODE_TEST_CONTEXT: the child would report to this test runner, not to the file
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined, TSBPF_MATRIX_FILE: "dist/test/x.test.js" },
+    });
+    const records = parseRecords(readFileSync(out, "utf8"));
+    const brief = records.map((r) => [r.path.join(" > "), r.status, r.requires]);
+    assert.deepEqual(brief, [
+      ["suite > needs two", "pass", ["kprobe", "tcx"]],
+      ["suite > plain", "pass", undefined],
+      ["suite", "pass", undefined],
+      ["skipped", "skip", undefined],
+      ["failing", "fail", ["kprobe"]],
+    ]);
+    assert.equal(records[3]!.reason, "requires lsm (no)");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,7 @@
  * Matrix mode: for each kernel, run the selected test files (MATRIX_TESTS) with
  * node's test runner (natively for "host", in a QEMU guest otherwise), collect the reporter's
  * records and the feature probes into dist/kernel-matrix/<kernel>/, then cross-check and
- * write docs/kernel-matrix.md.
+ * write docs/kernel-matrix.md and the README's feature × kernel table.
  */
 import { spawn } from "node:child_process";
 import {
@@ -35,7 +35,7 @@ import {
   testId,
   type KernelRun,
 } from "./results.js";
-import { renderTable } from "./table.js";
+import { renderFeatureTable, renderTable, spliceReadme } from "./table.js";
 import type { FeatureReport } from "./features.js";
 
 /**
@@ -255,7 +255,17 @@ export async function runMatrix(o: Options, root: string): Promise<number> {
   if (complete && o.docs && runs.every((r) => r.problem === undefined)) {
     mkdirSync(join(root, "docs"), { recursive: true });
     writeFileSync(join(root, "docs", "kernel-matrix.md"), renderTable(runs));
-    log(`wrote docs/kernel-matrix.md`);
+    const readme = join(root, "README.md");
+    writeFileSync(readme, spliceReadme(readFileSync(readme, "utf8"), renderFeatureTable(runs)));
+    log(`wrote docs/kernel-matrix.md and the README's kernel table`);
+  }
+  log("wall time per kernel:");
+  for (const run of runs) {
+    const c = count(run.records);
+    log(
+      `  ${run.name.padEnd(6)} boot ${secs(run.bootSeconds).padStart(8)}  tests ${secs(run.testSeconds).padStart(8)}  ` +
+        `${c.pass} pass, ${c.fail} fail, ${c.skipFeature + c.skipOther} skipped${runOk(run) ? "" : "  FAILED"}`,
+    );
   }
   log(`matrix ${ok ? "passed" : "FAILED"} in ${secs((performance.now() - started) / 1000)}`);
   return ok ? 0 : 1;

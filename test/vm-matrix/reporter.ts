@@ -6,6 +6,7 @@
  * test file comes from TSBPF_MATRIX_FILE when set.
  */
 import { relative } from "node:path";
+import { REQUIRES_PREFIX } from "../helpers/requires.js";
 
 /** One finished test or suite. */
 export interface TestRecord {
@@ -18,12 +19,15 @@ export interface TestRecord {
   /** Skip or todo reason, failure message. */
   readonly reason?: string;
   readonly ms: number;
+  /** Kernel features the test needs (kernelTest's `requires`), when it ran. */
+  requires?: string[];
 }
 
 /** The parts of node:test's events this reporter reads. */
 interface TestEventData {
   name: string;
   nesting: number;
+  message?: string;
   file?: string;
   skip?: string | boolean;
   todo?: string | boolean;
@@ -42,9 +46,22 @@ export default async function* reporter(
   source: AsyncIterable<{ type: string; data: unknown }>,
 ): AsyncGenerator<string> {
   const stacks = new Map<string, string[]>();
+  // Node reports a test's diagnostics after its result: a record waits for them.
+  let pending: TestRecord | undefined;
+  const flush = function* (): Generator<string> {
+    if (pending) yield JSON.stringify(pending) + "\n";
+    pending = undefined;
+  };
   for await (const event of source) {
-    if (event.type !== "test:start" && event.type !== "test:pass" && event.type !== "test:fail") continue;
     const d = event.data as TestEventData;
+    if (event.type === "test:diagnostic") {
+      const m = d.message ?? "";
+      if (pending && d.nesting === pending.path.length - 1 && m.startsWith(REQUIRES_PREFIX))
+        pending.requires = m.slice(REQUIRES_PREFIX.length).split(", ");
+      continue;
+    }
+    if (event.type !== "test:start" && event.type !== "test:pass" && event.type !== "test:fail") continue;
+    yield* flush();
     const file = process.env.TSBPF_MATRIX_FILE ?? (d.file ? relative(process.cwd(), d.file) : "?");
     const stack = stacks.get(file) ?? [];
     stacks.set(file, stack);
@@ -54,7 +71,7 @@ export default async function* reporter(
       continue;
     }
     const status = event.type === "test:fail" ? "fail" : d.skip ? "skip" : d.todo ? "todo" : "pass";
-    const record: TestRecord = {
+    pending = {
       status,
       kind: d.details?.type === "suite" ? "suite" : "test",
       file,
@@ -62,6 +79,6 @@ export default async function* reporter(
       reason: status === "fail" ? failureMessage(d.details?.error) : (reasonOf(d.skip) ?? reasonOf(d.todo)),
       ms: Math.round(d.details?.duration_ms ?? 0),
     };
-    yield JSON.stringify(record) + "\n";
   }
+  yield* flush();
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { TestRecord } from "./reporter.js";
 import { count, parseRecords, runOk, skippedEverywhere, testId, type KernelRun } from "./results.js";
-import { renderTable } from "./table.js";
+import { README_BEGIN, README_END, renderFeatureTable, renderTable, spliceReadme } from "./table.js";
 
 const rec = (
   status: TestRecord["status"],
@@ -112,4 +112,25 @@ test("renderTable: features and counts per kernel, and the tests that do not pas
     /^\| test\/kernel\/links\/kprobe\.test\.ts > k > fires \| pass \| skip \(requires kprobe\) \|$/m,
   );
   assert.doesNotMatch(md, /k > other/);
+});
+
+test("renderFeatureTable: per kernel, whether the feature is there and how many tests needing it passed", () => {
+  const fires = { ...rec("pass", ["k", "fires"]), requires: ["kprobe"] };
+  const md = renderFeatureTable([
+    kernel("6.1", [fires, { ...fires, path: ["k", "again"] }, rec("pass", ["k", "other"])]),
+    kernel("6.12", [rec("pass", ["k", "other"])]),
+    kernel("host", [rec("skip", ["k", "fires"], KPROBE_SKIP), rec("pass", ["k", "other"])]),
+  ]);
+  assert.deepEqual(md.trim().split("\n"), [
+    "| kernel feature | 6.1 (6.1.0) | 6.12 (6.12.0) | host (host.0) |",
+    "|---|---|---|---|",
+    "| `kprobe`: kprobes | yes: 2 tests pass | yes | no |",
+    "| **every matrix test** | 3 pass, 0 fail, 0 skipped | 1 pass, 0 fail, 0 skipped | 1 pass, 0 fail, 1 skipped |",
+  ]);
+});
+
+test("spliceReadme replaces the generated block only, and refuses a README without one", () => {
+  const readme = `# x\n\n${README_BEGIN}\nold\n${README_END}\n\nrest\n`;
+  assert.equal(spliceReadme(readme, "| new |\n"), `# x\n\n${README_BEGIN}\n| new |\n${README_END}\n\nrest\n`);
+  assert.throws(() => spliceReadme("# x\n", "t"), /README\.md has no <!-- kernel-matrix:begin/);
 });
