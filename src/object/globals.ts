@@ -8,7 +8,7 @@ import { SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STB_LOCAL, STT_OBJECT } from "
 import { datasecOf, sectionError, type LoadContext } from "./context.js";
 import { newMap, type MutableMap } from "./maps.js";
 import type { GlobalSpec, GlobalVariable } from "./spec.js";
-import { MapFlag, MapType } from "./types.js";
+import { MapFlags, MapType } from "./types.js";
 
 /** BPF_OBJ_NAME_LEN - 1: the longest name the kernel keeps. */
 const MAX_NAME = 15;
@@ -82,7 +82,7 @@ export function collectGlobals(ctx: LoadContext): CollectedGlobals {
       keySize: 4,
       valueSize: s.size,
       maxEntries: 1,
-      flags: (readonly ? MapFlag.RDONLY_PROG : 0) | (mmapable ? MapFlag.MMAPABLE : 0),
+      flags: (readonly ? MapFlags.RDONLY_PROG : 0) | (mmapable ? MapFlags.MMAPABLE : 0),
       // .bss starts as zeros: no bytes to carry (it may be large).
       contents: kind === "bss" ? undefined : s.data.slice(),
       frozen: readonly,
@@ -112,7 +112,7 @@ export function kconfigMap(ctx: LoadContext, data: Uint8Array, datasecId: number
     keySize: 4,
     valueSize: data.length,
     maxEntries: 1,
-    flags: MapFlag.RDONLY_PROG | MapFlag.MMAPABLE,
+    flags: MapFlags.RDONLY_PROG | MapFlags.MMAPABLE,
     contents: data,
     frozen: true,
     btfValueTypeId: datasecId,

@@ -143,13 +143,40 @@ export enum MapType {
   ARENA = 33,
 }
 
-/** map_flags bits the object loader sets itself (BPF_F_*). */
-export const MapFlag = {
-  /** BPF_F_RDONLY_PROG: programs cannot write (.rodata, .kconfig). */
-  RDONLY_PROG: 1 << 7,
-  /** BPF_F_MMAPABLE: global data maps userspace maps into memory. */
-  MMAPABLE: 1 << 10,
-} as const;
+/** Flags of BPF_MAP_UPDATE_ELEM / bpf_map_update_elem (and lookup with BPF_F_LOCK), for both backends. */
+export enum UpdateFlags {
+  /** create a new element or update an existing one */
+  ANY = 0,
+  /** create a new element only if it did not exist */
+  NOEXIST = 1,
+  /** update an existing element (bpf_map_push_elem on a full queue/stack: overwrite the oldest) */
+  EXIST = 2,
+  /** spin-locked update of a value holding a bpf_spin_lock (the VM, without spin locks, refuses it) */
+  F_LOCK = 4,
+}
+
+/** map_flags of BPF_MAP_CREATE (BPF_F_*), for both backends. */
+export enum MapFlags {
+  NO_PREALLOC = 1 << 0,
+  NO_COMMON_LRU = 1 << 1,
+  NUMA_NODE = 1 << 2,
+  RDONLY = 1 << 3,
+  WRONLY = 1 << 4,
+  STACK_BUILD_ID = 1 << 5,
+  ZERO_SEED = 1 << 6,
+  RDONLY_PROG = 1 << 7,
+  WRONLY_PROG = 1 << 8,
+  CLONE = 1 << 9,
+  MMAPABLE = 1 << 10,
+  PRESERVE_ELEMS = 1 << 11,
+  INNER_MAP = 1 << 12,
+  LINK = 1 << 13,
+  PATH_FD = 1 << 14,
+  VTYPE_BTF_OBJ_FD = 1 << 15,
+  TOKEN_FD = 1 << 16,
+  SEGV_ON_FAULT = 1 << 17,
+  NO_USER_CONV = 1 << 18,
+}
 
 type NumericEnum = Record<string, string | number>;
 

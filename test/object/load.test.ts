@@ -6,7 +6,7 @@ import { FormatError, NotSupportedError, TsbpfError } from "../../src/errors.js"
 import { Class, JumpOp, LDDW, PseudoCall, PseudoLd, decode, slotIndexes } from "../../src/isa/index.js";
 import {
   KconfigError,
-  MapFlag,
+  MapFlags,
   MapType,
   ProgramType,
   loadObjectFile,
@@ -137,10 +137,10 @@ test("global data: one array map per section, libbpf names, initial bytes, read-
   const data = byName.get("linked.data")!;
   assert.deepEqual([data.type, data.keySize, data.valueSize, data.maxEntries], [MapType.ARRAY, 4, 8, 1]);
   assert.deepEqual([...data.contents!], [7, 0, 0, 0, 0, 0, 0, 0]);
-  assert.equal(data.flags, MapFlag.MMAPABLE);
+  assert.equal(data.flags, MapFlags.MMAPABLE);
   const rodata = byName.get("linked.rodata")!;
   assert.equal(rodata.frozen, true);
-  assert.equal(rodata.flags, MapFlag.RDONLY_PROG | MapFlag.MMAPABLE);
+  assert.equal(rodata.flags, MapFlags.RDONLY_PROG | MapFlags.MMAPABLE);
   assert.equal(new DataView(rodata.contents!.buffer, rodata.contents!.byteOffset).getUint32(0, true), 100);
   assert.equal(new TextDecoder().decode(rodata.contents!.subarray(4, 15)), "kv %u hz %d");
   const bss = byName.get("linked.bss")!;

@@ -2,18 +2,29 @@
  * Constants of the bpf(2) ABI, from the enums of include/uapi/linux/bpf.h (Linux 6.18).
  * Member names are the UAPI names without their prefix; the lowercase of a member name is
  * libbpf's and bpftool's name for it ("socket_filter", "percpu_array", "cgroup_inet_ingress").
- * Program, map and attach types are the object model's enums (one definition for both backends).
+ * Program, map and attach types and map flags are the object model's enums (one definition for both backends).
  */
 import {
   AttachType,
+  MapFlags,
   MapType,
   ProgramType,
+  UpdateFlags,
   attachTypeName,
   mapTypeName,
   programTypeName,
 } from "../../object/types.js";
 
-export { AttachType, MapType, ProgramType, attachTypeName, mapTypeName, programTypeName };
+export {
+  AttachType,
+  MapFlags,
+  MapType,
+  ProgramType,
+  UpdateFlags,
+  attachTypeName,
+  mapTypeName,
+  programTypeName,
+};
 
 /** enum bpf_cmd: the bpf(2) commands. */
 export enum BpfCmd {
@@ -74,41 +85,6 @@ export enum LinkType {
   UPROBE_MULTI = 12,
   NETKIT = 13,
   SOCKMAP = 14,
-}
-
-/** Flags of BPF_MAP_UPDATE_ELEM (and lookup with BPF_F_LOCK). */
-export enum UpdateFlags {
-  /** create a new element or update an existing one */
-  ANY = 0,
-  /** create a new element only if it did not exist */
-  NOEXIST = 1,
-  /** update an existing element */
-  EXIST = 2,
-  /** spin-locked update of a value holding a bpf_spin_lock */
-  F_LOCK = 4,
-}
-
-/** map_flags of BPF_MAP_CREATE (BPF_F_*). */
-export enum MapFlags {
-  NO_PREALLOC = 1 << 0,
-  NO_COMMON_LRU = 1 << 1,
-  NUMA_NODE = 1 << 2,
-  RDONLY = 1 << 3,
-  WRONLY = 1 << 4,
-  STACK_BUILD_ID = 1 << 5,
-  ZERO_SEED = 1 << 6,
-  RDONLY_PROG = 1 << 7,
-  WRONLY_PROG = 1 << 8,
-  CLONE = 1 << 9,
-  MMAPABLE = 1 << 10,
-  PRESERVE_ELEMS = 1 << 11,
-  INNER_MAP = 1 << 12,
-  LINK = 1 << 13,
-  PATH_FD = 1 << 14,
-  VTYPE_BTF_OBJ_FD = 1 << 15,
-  TOKEN_FD = 1 << 16,
-  SEGV_ON_FAULT = 1 << 17,
-  NO_USER_CONV = 1 << 18,
 }
 
 /** prog_flags of BPF_PROG_LOAD (BPF_F_*). */

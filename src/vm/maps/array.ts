@@ -7,7 +7,7 @@
  * (.data, .rodata, .bss, .kconfig) are arrays of one element; BPF_F_RDONLY_PROG maps (.rodata)
  * are read-only regions for programs.
  */
-import { Errno, MAX_VALUE_SIZE, roundUp8, UpdateFlag } from "./constants.js";
+import { Errno, MAX_VALUE_SIZE, roundUp8, UpdateFlags } from "./constants.js";
 import {
   BaseMap,
   checkUpdateFlags,
@@ -80,7 +80,7 @@ export class ArrayMap extends BaseMap {
     if (this.readOnlyForPrograms) return -Errno.EPERM;
     const i = readU32(key);
     if (i >= this.maxEntries) return -Errno.E2BIG;
-    if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+    if (flags === UpdateFlags.NOEXIST) return -Errno.EEXIST;
     this.slot(i, this.perCpu ? cpu : 0).set(value.subarray(0, this.valueSize));
     return 0;
   }
@@ -122,7 +122,7 @@ export class ArrayMap extends BaseMap {
     const i = this.index("update", key);
     if (i >= this.maxEntries)
       throw new MapError(this.name, "update", Errno.E2BIG, `index ${i} >= max entries ${this.maxEntries}`);
-    if (flags === UpdateFlag.NOEXIST)
+    if (flags === UpdateFlags.NOEXIST)
       throw new MapError(this.name, "update", Errno.EEXIST, "array elements always exist");
     if (!this.perCpu) {
       this.checkValue("update", value);

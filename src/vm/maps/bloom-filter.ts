@@ -7,7 +7,7 @@
  * BPF_F_ZERO_SEED; the VM uses options.hashSeed (default 0) so runs are reproducible.
  */
 import type { Memory } from "../memory.js";
-import { Errno, MapCreateFlag, MAX_VALUE_SIZE, UpdateFlag } from "./constants.js";
+import { Errno, MapFlags, MAX_VALUE_SIZE, UpdateFlags } from "./constants.js";
 import { jhash, jhash2 } from "./jhash.js";
 import { BaseMap, MapError, type VmMapOptions, type VmMapSpec } from "./map.js";
 
@@ -42,7 +42,7 @@ export class BloomFilterMap extends BaseMap {
     if (bytes > 0x7fffffff)
       this.createError(Errno.ENOMEM, `a ${bytes}-byte bit array is too large for the VM`);
     this.bits = new Uint8Array(bytes);
-    this.seed = this.flags & MapCreateFlag.ZERO_SEED ? 0 : (options.hashSeed ?? 0) >>> 0;
+    this.seed = this.flags & MapFlags.ZERO_SEED ? 0 : (options.hashSeed ?? 0) >>> 0;
   }
 
   /** Bit index of hash function `k` for `value`. */
@@ -53,7 +53,7 @@ export class BloomFilterMap extends BaseMap {
   }
 
   override pushElem(value: Uint8Array, flags: number): number {
-    if (flags !== UpdateFlag.ANY) return -Errno.EINVAL;
+    if (flags !== UpdateFlags.ANY) return -Errno.EINVAL;
     const v = value.subarray(0, this.valueSize);
     for (let k = 0; k < this.hashFuncs; k++) {
       const bit = this.hash(v, k);

@@ -32,34 +32,8 @@ export function errnoName(errno: number): string {
   return ERRNO_NAMES.get(Math.abs(errno)) ?? `errno ${Math.abs(errno)}`;
 }
 
-/** Flags of bpf_map_update_elem / BPF_MAP_UPDATE_ELEM and of bpf_map_push_elem. */
-export const UpdateFlag = {
-  /** Create a new element or update an existing one. */
-  ANY: 0,
-  /** Create a new element only (-EEXIST when it exists). */
-  NOEXIST: 1,
-  /** Update an existing element only (-ENOENT when absent); for queue/stack push: overwrite the oldest when full. */
-  EXIST: 2,
-  /** Take the value's bpf_spin_lock: the VM has no spin locks, so this is refused with -EINVAL. */
-  F_LOCK: 4,
-} as const;
-
-/** map_flags of BPF_MAP_CREATE. */
-export const MapCreateFlag = {
-  NO_PREALLOC: 1 << 0,
-  NO_COMMON_LRU: 1 << 1,
-  NUMA_NODE: 1 << 2,
-  RDONLY: 1 << 3,
-  WRONLY: 1 << 4,
-  STACK_BUILD_ID: 1 << 5,
-  ZERO_SEED: 1 << 6,
-  RDONLY_PROG: 1 << 7,
-  WRONLY_PROG: 1 << 8,
-  CLONE: 1 << 9,
-  MMAPABLE: 1 << 10,
-  PRESERVE_ELEMS: 1 << 11,
-  INNER_MAP: 1 << 12,
-} as const;
+// Update and map_flags bits: the object model's enums, one definition for both backends.
+export { MapFlags, UpdateFlags } from "../../object/types.js";
 
 /** Flags of bpf_ringbuf_output / submit / discard. */
 export const RingbufFlag = {

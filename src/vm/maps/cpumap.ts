@@ -6,7 +6,7 @@
  * is refused with -EOPNOTSUPP: the VM does not run it; lookups show bpf_prog.id 0.
  */
 import type { Memory } from "../memory.js";
-import { Errno, UpdateFlag } from "./constants.js";
+import { Errno, UpdateFlags } from "./constants.js";
 import { MapError, readU32, type VmMapOptions, type VmMapSpec } from "./map.js";
 import { SlotMap, type RedirectEntry, type RedirectMap } from "./slot-map.js";
 
@@ -48,7 +48,7 @@ export class CpuMap extends SlotMap<number> implements RedirectMap {
   }
 
   /** Opens CPU `cpu`'s queue of `qsize` frames (0 closes it). */
-  setQueue(cpu: number, qsize: number, flags: number = UpdateFlag.ANY): void {
+  setQueue(cpu: number, qsize: number, flags: number = UpdateFlags.ANY): void {
     this.update(this.keyOf("update", cpu), this.bytesOf(qsize >>> 0), flags);
   }
 

@@ -17,7 +17,7 @@
  * different element; this one is exact.
  */
 import type { Memory, Region } from "../memory.js";
-import { Errno, MAX_KEY_SIZE, MAX_VALUE_SIZE, MapCreateFlag, roundUp8, UpdateFlag } from "./constants.js";
+import { Errno, MAX_KEY_SIZE, MAX_VALUE_SIZE, MapFlags, roundUp8, UpdateFlags } from "./constants.js";
 import { BaseMap, checkUpdateFlags, keyId, MapError, type VmMapOptions, type VmMapSpec } from "./map.js";
 
 interface Element {
@@ -49,9 +49,9 @@ export class HashMap extends BaseMap {
       this.createError(Errno.E2BIG, `key size ${spec.keySize} > ${MAX_KEY_SIZE}`);
     if (spec.valueSize > MAX_VALUE_SIZE)
       this.createError(Errno.E2BIG, `value size ${spec.valueSize} too large`);
-    if (this.lru && this.flags & MapCreateFlag.NO_PREALLOC)
+    if (this.lru && this.flags & MapFlags.NO_PREALLOC)
       this.createError(Errno.ENOTSUPP, "LRU maps cannot be BPF_F_NO_PREALLOC");
-    if (!this.lru && this.flags & MapCreateFlag.NO_COMMON_LRU)
+    if (!this.lru && this.flags & MapFlags.NO_COMMON_LRU)
       this.createError(Errno.EINVAL, "BPF_F_NO_COMMON_LRU is for LRU maps");
     this.stride = roundUp8(spec.valueSize);
   }
@@ -77,12 +77,12 @@ export class HashMap extends BaseMap {
     const id = keyId(key);
     const old = this.elements.get(id);
     if (old) {
-      if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+      if (flags === UpdateFlags.NOEXIST) return -Errno.EEXIST;
       fill(old.region.bytes, false);
       this.touch(id, old);
       return 0;
     }
-    if (flags === UpdateFlag.EXIST) return -Errno.ENOENT;
+    if (flags === UpdateFlags.EXIST) return -Errno.ENOENT;
     if (this.elements.size >= this.maxEntries) {
       if (!this.lru) return -Errno.E2BIG;
       const victim = this.recency.entries().next().value;

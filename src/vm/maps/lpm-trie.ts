@@ -10,7 +10,7 @@
  * prefixes containing them, the 0 side of a differing bit before the 1 side.
  */
 import type { Memory, Region } from "../memory.js";
-import { Errno, MapCreateFlag, roundUp8, UpdateFlag } from "./constants.js";
+import { Errno, MapFlags, roundUp8, UpdateFlags } from "./constants.js";
 import {
   BaseMap,
   checkUpdateFlags,
@@ -43,7 +43,7 @@ export class LpmTrieMap extends BaseMap {
 
   constructor(spec: VmMapSpec, memory: Memory, options: VmMapOptions) {
     super(spec, memory, options);
-    if (spec.maxEntries === 0 || !(this.flags & MapCreateFlag.NO_PREALLOC))
+    if (spec.maxEntries === 0 || !(this.flags & MapFlags.NO_PREALLOC))
       this.createError(Errno.EINVAL, "LPM tries need max entries > 0 and BPF_F_NO_PREALLOC");
     if (spec.keySize <= 4 || spec.keySize > 4 + MAX_DATA)
       this.createError(Errno.EINVAL, `key size must be 5..${4 + MAX_DATA} (u32 prefixlen + data)`);
@@ -92,8 +92,8 @@ export class LpmTrieMap extends BaseMap {
     if (prefixlen > this.maxPrefixlen) return -Errno.EINVAL;
     const id = this.normalized(key, prefixlen);
     const old = this.nodes.get(id);
-    if (old && flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
-    if (!old && flags === UpdateFlag.EXIST) return -Errno.ENOENT;
+    if (old && flags === UpdateFlags.NOEXIST) return -Errno.EEXIST;
+    if (!old && flags === UpdateFlags.EXIST) return -Errno.ENOENT;
     if (!old && this.nodes.size >= this.maxEntries) return -Errno.ENOSPC;
     const bytes = new Uint8Array(roundUp8(this.valueSize));
     bytes.set(value.subarray(0, this.valueSize));

@@ -11,7 +11,7 @@
  */
 import { MapType } from "../../object/types.js";
 import type { Memory } from "../memory.js";
-import { Errno, MapCreateFlag, UpdateFlag } from "./constants.js";
+import { Errno, MapFlags, UpdateFlags } from "./constants.js";
 import {
   BaseMap,
   checkUpdateFlags,
@@ -55,13 +55,9 @@ export class MapInMap extends BaseMap {
     if (map.type !== t.type) diffs.push(`type ${map.typeName}`);
     if (map.keySize !== t.keySize) diffs.push(`key size ${map.keySize} != ${t.keySize}`);
     if (map.valueSize !== t.valueSize) diffs.push(`value size ${map.valueSize} != ${t.valueSize}`);
-    if ((map.flags & ~MapCreateFlag.INNER_MAP) !== ((t.flags ?? 0) & ~MapCreateFlag.INNER_MAP))
+    if ((map.flags & ~MapFlags.INNER_MAP) !== ((t.flags ?? 0) & ~MapFlags.INNER_MAP))
       diffs.push(`flags 0x${map.flags.toString(16)} != 0x${(t.flags ?? 0).toString(16)}`);
-    if (
-      ARRAY_LIKE.has(t.type) &&
-      !((t.flags ?? 0) & MapCreateFlag.INNER_MAP) &&
-      map.maxEntries !== t.maxEntries
-    )
+    if (ARRAY_LIKE.has(t.type) && !((t.flags ?? 0) & MapFlags.INNER_MAP) && map.maxEntries !== t.maxEntries)
       diffs.push(`max entries ${map.maxEntries} != ${t.maxEntries}`);
     return diffs.length ? `it does not match the inner map template (${diffs.join(", ")})` : undefined;
   }
@@ -89,9 +85,9 @@ export class MapInMap extends BaseMap {
       );
     const id = keyId(k);
     const exists = this.slots.has(id);
-    if (flags === UpdateFlag.NOEXIST && (exists || this.isArray))
+    if (flags === UpdateFlags.NOEXIST && (exists || this.isArray))
       throw new MapError(this.name, "update", Errno.EEXIST);
-    if (flags === UpdateFlag.EXIST && !exists && !this.isArray)
+    if (flags === UpdateFlags.EXIST && !exists && !this.isArray)
       throw new MapError(this.name, "update", Errno.ENOENT);
     if (!exists && this.slots.size >= this.maxEntries) throw new MapError(this.name, "update", Errno.E2BIG);
     this.slots.set(id, { key: k.slice(), map });

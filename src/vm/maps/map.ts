@@ -21,7 +21,7 @@ import type { DatasecLayout } from "../../object/btf-fixup.js";
 import type { MapSpec } from "../../object/spec.js";
 import { MapType, mapTypeName } from "../../object/types.js";
 import type { Memory, Region } from "../memory.js";
-import { Errno, errnoName, MapCreateFlag, UpdateFlag } from "./constants.js";
+import { Errno, errnoName, MapFlags, UpdateFlags } from "./constants.js";
 
 /** How many deleted value regions a map keeps unmapped-but-reserved (see BaseMap.retireRegion). */
 export const GRAVEYARD_SIZE = 4096;
@@ -124,7 +124,7 @@ export interface VmMap {
   entries(): IterableIterator<[Uint8Array, Uint8Array]>;
   /** BPF_MAP_GET_NEXT_KEY: the key after `key` (the first when `key` is undefined or absent). */
   nextKey(key: Uint8Array | undefined): Uint8Array | undefined;
-  /** Queue, stack, bloom filter: push a value (UpdateFlag.EXIST overwrites the oldest when full). */
+  /** Queue, stack, bloom filter: push a value (UpdateFlags.EXIST overwrites the oldest when full). */
   push(value: Uint8Array, flags?: number): void;
   /** Queue, stack: remove and return the next value. */
   pop(): Uint8Array | undefined;
@@ -298,7 +298,7 @@ export abstract class BaseMap implements VmMap {
   }
   /** Programs may not write values (BPF_F_RDONLY_PROG: .rodata, .kconfig). */
   get readOnlyForPrograms(): boolean {
-    return (this.flags & MapCreateFlag.RDONLY_PROG) !== 0;
+    return (this.flags & MapFlags.RDONLY_PROG) !== 0;
   }
 
   /** Throw the error BPF_MAP_CREATE would give. */
@@ -351,7 +351,7 @@ export abstract class BaseMap implements VmMap {
   }
   /** Host update flags: like checkUpdateFlags, with a clear word for BPF_F_LOCK. */
   protected checkHostFlags(op: string, flags: number): void {
-    if (flags & UpdateFlag.F_LOCK)
+    if (flags & UpdateFlags.F_LOCK)
       throw new MapError(
         this.name,
         op,

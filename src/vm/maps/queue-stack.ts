@@ -5,7 +5,7 @@
  * Values are copied in and out: programs never get a pointer into the map.
  */
 import type { Memory } from "../memory.js";
-import { Errno, MAX_VALUE_SIZE, UpdateFlag } from "./constants.js";
+import { Errno, MAX_VALUE_SIZE, UpdateFlags } from "./constants.js";
 import { BaseMap, MapError, type VmMapOptions, type VmMapSpec } from "./map.js";
 
 export class QueueStackMap extends BaseMap {
@@ -31,9 +31,9 @@ export class QueueStackMap extends BaseMap {
   }
 
   override pushElem(value: Uint8Array, flags: number): number {
-    if (flags !== UpdateFlag.ANY && flags !== UpdateFlag.EXIST) return -Errno.EINVAL;
+    if (flags !== UpdateFlags.ANY && flags !== UpdateFlags.EXIST) return -Errno.EINVAL;
     if (this.values.length >= this.maxEntries) {
-      if (flags !== UpdateFlag.EXIST) return -Errno.E2BIG;
+      if (flags !== UpdateFlags.EXIST) return -Errno.E2BIG;
       this.values.shift();
     }
     this.values.push(value.slice(0, this.valueSize));

@@ -15,7 +15,7 @@
  */
 import { TsbpfError } from "../../errors.js";
 import type { Memory, Region } from "../memory.js";
-import { Errno, MapCreateFlag, PAGE_SIZE, RingbufFlag, RingbufQuery } from "./constants.js";
+import { Errno, MapFlags, PAGE_SIZE, RingbufFlag, RingbufQuery } from "./constants.js";
 import { BaseMap, MapError, type VmMapOptions, type VmMapSpec } from "./map.js";
 
 export const RINGBUF_BUSY_BIT = 0x80000000;
@@ -43,7 +43,7 @@ export class RingbufMap extends BaseMap {
   constructor(spec: VmMapSpec, memory: Memory, options: VmMapOptions) {
     super(spec, memory, options);
     const n = spec.maxEntries;
-    if (this.flags & ~MapCreateFlag.NUMA_NODE)
+    if (this.flags & ~MapFlags.NUMA_NODE)
       this.createError(Errno.EINVAL, `flags 0x${this.flags.toString(16)}`);
     if (spec.keySize !== 0 || spec.valueSize !== 0)
       this.createError(Errno.EINVAL, "key size and value size must be 0");

@@ -6,7 +6,7 @@
  * and how an entry reads back (`bytesOf`); bpf_redirect_map finds entries with `redirectTarget`.
  */
 import type { Memory, Region } from "../memory.js";
-import { Errno, MAX_KEY_SIZE, UpdateFlag } from "./constants.js";
+import { Errno, MAX_KEY_SIZE, UpdateFlags } from "./constants.js";
 import { BaseMap, keyId, MapError, readU32, u32Key, type VmMapOptions, type VmMapSpec } from "./map.js";
 
 interface Slot<T> {
@@ -75,11 +75,11 @@ export abstract class SlotMap<T> extends BaseMap {
       const i = readU32(key);
       if (i >= this.maxEntries)
         throw new MapError(this.name, op, Errno.E2BIG, `index ${i} >= max entries ${this.maxEntries}`);
-      if (flags === UpdateFlag.NOEXIST)
+      if (flags === UpdateFlags.NOEXIST)
         throw new MapError(this.name, op, Errno.EEXIST, "array slots always exist");
     } else {
-      if (flags === UpdateFlag.NOEXIST && old) throw new MapError(this.name, op, Errno.EEXIST);
-      if (flags === UpdateFlag.EXIST && !old) throw new MapError(this.name, op, Errno.ENOENT);
+      if (flags === UpdateFlags.NOEXIST && old) throw new MapError(this.name, op, Errno.EEXIST);
+      if (flags === UpdateFlags.EXIST && !old) throw new MapError(this.name, op, Errno.ENOENT);
       if (!old && entry !== undefined && this.slots.size >= this.maxEntries)
         throw new MapError(this.name, op, Errno.E2BIG);
     }

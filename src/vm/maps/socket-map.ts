@@ -7,7 +7,7 @@
  */
 import { MapType } from "../../object/types.js";
 import type { Memory } from "../memory.js";
-import { Errno, UpdateFlag } from "./constants.js";
+import { Errno, UpdateFlags } from "./constants.js";
 import { MapError, type VmMapOptions, type VmMapSpec } from "./map.js";
 import { SlotMap, type RedirectEntry, type RedirectMap } from "./slot-map.js";
 
@@ -31,7 +31,7 @@ export class SocketMap extends SlotMap<string> implements RedirectMap {
   }
 
   /** Puts the socket called `name` in slot `key` (undefined empties it). */
-  setSocket(key: Uint8Array | number, name: string | undefined, flags: number = UpdateFlag.ANY): void {
+  setSocket(key: Uint8Array | number, name: string | undefined, flags: number = UpdateFlags.ANY): void {
     this.checkWritable("update");
     this.checkHostFlags("update", flags);
     this.put("update", this.keyOf("update", key), name, flags);

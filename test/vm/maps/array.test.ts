@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Errno, MapError, UpdateFlag, MapCreateFlag } from "../../../src/vm/maps/index.js";
+import { Errno, MapError, UpdateFlags, MapFlags } from "../../../src/vm/maps/index.js";
 import { Memory } from "../../../src/vm/memory.js";
 import { errnoOf, getU64, make, MapType, u32, u64 } from "./util.js";
 
@@ -15,16 +15,16 @@ test("array: elements exist zeroed, update/lookup, out of range, no delete", () 
     Errno.E2BIG,
   );
   assert.equal(
-    errnoOf(() => m.update(u32(0), new Uint8Array(12), UpdateFlag.NOEXIST)),
+    errnoOf(() => m.update(u32(0), new Uint8Array(12), UpdateFlags.NOEXIST)),
     Errno.EEXIST,
   );
-  m.update(u32(0), new Uint8Array(12).fill(1), UpdateFlag.EXIST);
+  m.update(u32(0), new Uint8Array(12).fill(1), UpdateFlags.EXIST);
   assert.equal(
     errnoOf(() => m.update(u32(0), new Uint8Array(12), 3)),
     Errno.EINVAL,
   );
   assert.throws(
-    () => m.update(u32(0), new Uint8Array(12), UpdateFlag.F_LOCK),
+    () => m.update(u32(0), new Uint8Array(12), UpdateFlags.F_LOCK),
     /BPF_F_LOCK.*spin_lock.*EINVAL/,
   );
   assert.equal(
@@ -51,10 +51,10 @@ test("array: program face returns addresses base + i * round_up(value_size, 8)",
   assert.equal(m.valueAddress(1, 4), a0 + 20n);
   memory.writeUint(a0 + 16n, 8, 0x1122334455667788n);
   assert.equal(getU64(m.lookup(u32(1))!), 0x1122334455667788n);
-  assert.equal(m.updateElem(u32(1), new Uint8Array(12).fill(9), UpdateFlag.ANY, 0), 0);
+  assert.equal(m.updateElem(u32(1), new Uint8Array(12).fill(9), UpdateFlags.ANY, 0), 0);
   assert.equal(memory.readUint(a0 + 16n, 1), 9n);
-  assert.equal(m.updateElem(u32(1), new Uint8Array(12), UpdateFlag.NOEXIST, 0), -Errno.EEXIST);
-  assert.equal(m.updateElem(u32(5), new Uint8Array(12), UpdateFlag.ANY, 0), -Errno.E2BIG);
+  assert.equal(m.updateElem(u32(1), new Uint8Array(12), UpdateFlags.NOEXIST, 0), -Errno.EEXIST);
+  assert.equal(m.updateElem(u32(5), new Uint8Array(12), UpdateFlags.ANY, 0), -Errno.E2BIG);
   assert.equal(m.updateElem(u32(1), new Uint8Array(12), 4, 0), -Errno.EINVAL);
   assert.equal(m.deleteElem(u32(1)), -Errno.EINVAL);
 });
@@ -128,7 +128,7 @@ test("global data: contents copied in, .rodata read-only for programs, frozen fo
       valueSize: 5,
       maxEntries: 1,
       contents,
-      flags: MapCreateFlag.RDONLY_PROG,
+      flags: MapFlags.RDONLY_PROG,
     },
     { memory },
   );

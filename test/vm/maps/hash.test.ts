@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Errno, UpdateFlag, MapCreateFlag, GRAVEYARD_SIZE } from "../../../src/vm/maps/index.js";
+import { Errno, UpdateFlags, MapFlags, GRAVEYARD_SIZE } from "../../../src/vm/maps/index.js";
 import { Memory } from "../../../src/vm/memory.js";
 import { errnoOf, getU32, make, MapType, u32, u64 } from "./util.js";
 
@@ -8,15 +8,15 @@ test("hash: BPF_ANY/NOEXIST/EXIST, -E2BIG when full, delete", () => {
   const m = make({ type: MapType.HASH, maxEntries: 2 });
   assert.equal(m.lookup(u32(1)), undefined);
   assert.equal(
-    errnoOf(() => m.update(u32(1), u64(1), UpdateFlag.EXIST)),
+    errnoOf(() => m.update(u32(1), u64(1), UpdateFlags.EXIST)),
     Errno.ENOENT,
   );
-  m.update(u32(1), u64(10), UpdateFlag.NOEXIST);
+  m.update(u32(1), u64(10), UpdateFlags.NOEXIST);
   assert.equal(
-    errnoOf(() => m.update(u32(1), u64(11), UpdateFlag.NOEXIST)),
+    errnoOf(() => m.update(u32(1), u64(11), UpdateFlags.NOEXIST)),
     Errno.EEXIST,
   );
-  m.update(u32(1), u64(12), UpdateFlag.EXIST);
+  m.update(u32(1), u64(12), UpdateFlags.EXIST);
   m.update(u32(2), u64(20));
   assert.equal(
     errnoOf(() => m.update(u32(3), u64(30))),
@@ -32,7 +32,7 @@ test("hash: BPF_ANY/NOEXIST/EXIST, -E2BIG when full, delete", () => {
     errnoOf(() => m.update(u32(4), u64(1), 7)),
     Errno.EINVAL,
   );
-  assert.equal(m.updateElem(u32(9), u64(1), UpdateFlag.F_LOCK, 0), -Errno.EINVAL);
+  assert.equal(m.updateElem(u32(9), u64(1), UpdateFlags.F_LOCK, 0), -Errno.EINVAL);
   assert.equal(m.deleteElem(u32(9)), -Errno.ENOENT);
 });
 
@@ -82,7 +82,7 @@ test("hash: update in place keeps the pointer valid", () => {
   const m = make({ type: MapType.HASH }, { memory });
   m.update(u32(1), u64(1));
   const a = m.lookupElem(u32(1), 0);
-  assert.equal(m.updateElem(u32(1), u64(5), UpdateFlag.EXIST, 0), 0);
+  assert.equal(m.updateElem(u32(1), u64(5), UpdateFlags.EXIST, 0), 0);
   assert.equal(memory.readUint(a, 8), 5n);
 });
 
@@ -118,7 +118,7 @@ test("lru_hash: evicts the least recently used element instead of -E2BIG", () =>
     [3, 4, 5],
   );
   assert.equal(
-    errnoOf(() => make({ type: MapType.LRU_HASH, flags: MapCreateFlag.NO_PREALLOC })),
+    errnoOf(() => make({ type: MapType.LRU_HASH, flags: MapFlags.NO_PREALLOC })),
     Errno.ENOTSUPP,
   );
 });

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   Errno,
-  MapCreateFlag,
-  UpdateFlag,
+  MapFlags,
+  UpdateFlags,
   jhash,
   jhash2,
   type BloomFilterMap,
@@ -18,7 +18,7 @@ test("queue: FIFO, -E2BIG when full, BPF_EXIST drops the oldest, -ENOENT when em
     errnoOf(() => q.push(u32(4))),
     Errno.E2BIG,
   );
-  q.push(u32(4), UpdateFlag.EXIST);
+  q.push(u32(4), UpdateFlags.EXIST);
   assert.deepEqual(q.peek(), u32(2));
   assert.deepEqual(
     [q.pop(), q.pop(), q.pop()].map((v) => getU32(v!)),
@@ -28,7 +28,7 @@ test("queue: FIFO, -E2BIG when full, BPF_EXIST drops the oldest, -ENOENT when em
   const out = new Uint8Array(4);
   assert.equal(q.popElem(out), -Errno.ENOENT);
   assert.equal(q.peekElem(out), -Errno.ENOENT);
-  assert.equal(q.pushElem(u32(1), UpdateFlag.NOEXIST), -Errno.EINVAL);
+  assert.equal(q.pushElem(u32(1), UpdateFlags.NOEXIST), -Errno.EINVAL);
   assert.equal(
     errnoOf(() => make({ type: MapType.QUEUE, keySize: 4 })),
     Errno.EINVAL,
@@ -39,7 +39,7 @@ test("stack: LIFO; BPF_EXIST overwrites the oldest (bottom) value when full", ()
   const s = make({ type: MapType.STACK, keySize: 0, valueSize: 4, maxEntries: 3 });
   for (const v of [1, 2, 3]) assert.equal(s.pushElem(u32(v), 0), 0);
   assert.equal(s.pushElem(u32(4), 0), -Errno.E2BIG);
-  assert.equal(s.pushElem(u32(4), UpdateFlag.EXIST), 0);
+  assert.equal(s.pushElem(u32(4), UpdateFlags.EXIST), 0);
   const out = new Uint8Array(4);
   const popped: number[] = [];
   while (s.popElem(out) === 0) popped.push(getU32(out));
@@ -71,7 +71,7 @@ test("bloom filter: no false negatives, few false positives, sized like the kern
   let fp = 0;
   for (let i = 0; i < 2000; i++) if (b.contains(u32(1_000_000 + i))) fp++;
   assert.ok(fp < 200, `false positive rate too high: ${fp}/2000`);
-  assert.equal(b.pushElem(u32(1), UpdateFlag.EXIST), -Errno.EINVAL);
+  assert.equal(b.pushElem(u32(1), UpdateFlags.EXIST), -Errno.EINVAL);
   assert.equal(b.popElem(new Uint8Array(4)), -Errno.EOPNOTSUPP);
   const three = make({
     type: MapType.BLOOM_FILTER,
@@ -107,7 +107,7 @@ test("lpm_trie: longest prefix match, exact update/delete, NO_PREALLOC, -ENOSPC,
     keySize: 8,
     valueSize: 4,
     maxEntries: 4,
-    flags: MapCreateFlag.NO_PREALLOC,
+    flags: MapFlags.NO_PREALLOC,
   });
   t.update(lpmKey(8, 10, 0, 0, 0), u32(8));
   t.update(lpmKey(16, 10, 1, 0, 0), u32(16));
@@ -119,11 +119,11 @@ test("lpm_trie: longest prefix match, exact update/delete, NO_PREALLOC, -ENOSPC,
   assert.equal(t.lookup(lpmKey(32, 11, 0, 0, 0)), undefined);
   assert.equal(t.lookup(lpmKey(33, 10, 1, 2, 3)), undefined);
   assert.equal(
-    errnoOf(() => t.update(lpmKey(16, 10, 1, 7, 7), u32(0), UpdateFlag.NOEXIST)),
+    errnoOf(() => t.update(lpmKey(16, 10, 1, 7, 7), u32(0), UpdateFlags.NOEXIST)),
     Errno.EEXIST,
   );
   assert.equal(
-    errnoOf(() => t.update(lpmKey(12, 10, 1, 0, 0), u32(0), UpdateFlag.EXIST)),
+    errnoOf(() => t.update(lpmKey(12, 10, 1, 0, 0), u32(0), UpdateFlags.EXIST)),
     Errno.ENOENT,
   );
   assert.equal(
