@@ -63,8 +63,11 @@ export class ToolProcess {
     for (const f of w) f();
   }
 
-  /** Waits until `predicate` holds for the output (or fails after `ms`, showing the output). */
-  async waitFor(what: string, predicate: () => boolean, ms = 15000): Promise<void> {
+  /**
+   * Waits until `predicate` holds for the output (or fails after `ms`, showing the output). The
+   * default allows for QEMU guests without KVM (the kernel matrix), where a tool starts in 10-20 s.
+   */
+  async waitFor(what: string, predicate: () => boolean, ms = 60_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!predicate()) {
       if (this.child.exitCode !== null || Date.now() > deadline)
