@@ -3,8 +3,11 @@
 // fenced block that this script replaces with `$ CMD` and what CMD really printed (stdout+stderr).
 // `tsbpf` in CMD runs this checkout's bin/tsbpf.js. Run after `npm run build`, as root for the
 // kernel verbs: `node scripts/update-readme.mjs`.
+// `<!-- $ [6.12] CMD -->` runs CMD in a QEMU guest booting that kernel of the kernel matrix
+// (`npm run test:kernels -- --kernel 6.12 --exec CMD`), for what this machine's kernel cannot do
+// (kprobes): the block shows CMD's output there.
 import { readFileSync, writeFileSync } from "node:fs";
-import { execSync } from "node:child_process";
+import { execFileSync, execSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
 const readme = `${root}README.md`;
@@ -13,17 +16,23 @@ const out = [];
 for (let i = 0; i < lines.length; i++) {
   const line = lines[i];
   out.push(line);
-  const m = /^<!-- \$ (.*) -->$/.exec(line);
+  const m = /^<!-- \$ (?:\[([\w.]+)\] )?(.*) -->$/.exec(line);
   if (!m) continue;
-  const cmd = m[1];
+  const [, kernel, cmd] = m;
   const shell = cmd.replace(/(^|[|;&(]\s*)tsbpf /g, `$1node ${root}bin/tsbpf.js `);
   let text;
   try {
-    text = execSync(
-      `{ ${shell}
+    text = kernel
+      ? execFileSync(
+          process.execPath,
+          [`${root}scripts/kernel-matrix.mjs`, "--kernel", kernel, "--exec", `{ ${shell}\n} 2>&1`],
+          { cwd: root, encoding: "utf8", timeout: 600_000, stdio: ["ignore", "pipe", "inherit"] },
+        )
+      : execSync(
+          `{ ${shell}
 } 2>&1`,
-      { cwd: root, encoding: "utf8", shell: "/bin/bash", timeout: 120_000 },
-    );
+          { cwd: root, encoding: "utf8", shell: "/bin/bash", timeout: 120_000 },
+        );
   } catch (e) {
     text = `${e.stdout ?? ""}`;
   }

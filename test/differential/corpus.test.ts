@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { test } from "node:test";
 import { loadSync, type LoadedObject } from "../../src/load.js";
-import { describeKernel } from "../helpers/kernel-gate.js";
+import { describeKernel, provesFeatures } from "../helpers/kernel-gate.js";
 import { CASES, KERNEL_REQUIRES, MASKS, VM_BUGS, kernelSkip } from "./cases.js";
 import { snapshot, type RunSnapshot } from "./snapshot.js";
 
@@ -42,7 +42,11 @@ describeKernel("differential: VM vs kernel", () => {
     test(
       `${label}: ${c.runs.map((r) => r.program).join(", ")}`,
       skip ? { skip } : bug ? { todo: `VM bug: ${bug}` } : {},
-      () => {
+      (t) => {
+        provesFeatures(
+          t,
+          c.runs.flatMap((r) => KERNEL_REQUIRES[r.program] ?? []),
+        );
         const pinPath = `/sys/fs/bpf/tsbpf-test-diff-${process.pid}-${seq++}`;
         let kernel: LoadedObject | undefined;
         let vm: LoadedObject | undefined;

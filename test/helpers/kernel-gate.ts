@@ -54,6 +54,14 @@ const featureSkip = (o: KernelTestOptions): string | undefined =>
 
 type TestFn = (t: TestContext) => void | Promise<void>;
 
+/**
+ * Tells the kernel matrix's reporter (test/vm-matrix/reporter.ts) which kernel features a running
+ * test needs: when it passes, it counts as proof that tsbpf works with them on this kernel.
+ */
+export function provesFeatures(t: TestContext, features: readonly Feature[]): void {
+  if (features.length) t.diagnostic(REQUIRES_PREFIX + features.join(", "));
+}
+
 /** A test that needs the kernel: runs, skips with the reason, or fails when the kernel is required. */
 export function kernelTest(name: string, fn: TestFn): void;
 export function kernelTest(name: string, options: KernelTestOptions, fn: TestFn): void;
@@ -65,8 +73,7 @@ export function kernelTest(name: string, a: TestFn | KernelTestOptions, b?: Test
     test(name, { skip: missing }, () => {});
   } else if (status.usable) {
     const features = options.requires ?? [];
-    // The kernel matrix's reporter reads this line: the features this passing test proves.
-    test(name, features.length ? (t) => (t.diagnostic(REQUIRES_PREFIX + features.join(", ")), fn(t)) : fn);
+    test(name, features.length ? (t) => (provesFeatures(t, features), fn(t)) : fn);
   } else if (required()) {
     test(name, () => {
       throw new Error(`TSBPF_KERNEL_TESTS=require but the kernel is unusable: ${status.reason}`);

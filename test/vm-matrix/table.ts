@@ -91,7 +91,7 @@ export function renderFeatureTable(runs: readonly KernelRun[]): string {
       if (!s) return "?";
       if (!s.present) return "no";
       const proven = r.records.filter((t) => t.status === "pass" && t.requires?.includes(f)).length;
-      return proven ? `yes: ${proven} test${proven > 1 ? "s" : ""} pass` : "yes";
+      return proven ? `yes: ${proven} ${proven > 1 ? "tests pass" : "test passes"}` : "yes";
     });
     lines.push(`| \`${f}\`: ${cell(desc)} | ${cells.join(" | ")} |`);
   }
