@@ -14,6 +14,13 @@ const count = args.includes("--count") ? Number(args[args.indexOf("--count") + 1
 const ntoa = (addr: number): string => [0, 8, 16, 24].map((shift) => (addr >>> shift) & 0xff).join(".");
 const cstr = (bytes: Uint8Array): string => Buffer.from(bytes.subarray(0, bytes.indexOf(0))).toString();
 
+const WIDTHS = [6, 16, 16, 18, 6];
+const row = (...cells: string[]): string =>
+  cells
+    .map((c, i) => c.padEnd(WIDTHS[i] ?? 0))
+    .join(" ")
+    .trimEnd();
+
 /** struct data_t of the BPF side (104 bytes). */
 function printEvent(data: Uint8Array): void {
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -22,10 +29,7 @@ function printEvent(data: Uint8Array): void {
   const [saddr, daddr] = [ntoa(v.getUint32(20, true)), ntoa(v.getUint32(24, true))];
   const dport = v.getUint16(28, true);
   const nodename = cstr(data.subarray(36, 101));
-  console.log(
-    `${String(pid).padEnd(6)} ${comm.padEnd(16)} ${saddr.padEnd(16)} ${daddr.padEnd(18)} ${String(dport).padEnd(6)}` +
-      (containersOnly ? ` ${nodename}` : ""),
-  );
+  console.log(row(String(pid), comm, saddr, daddr, String(dport), containersOnly ? nodename : ""));
 }
 
 async function main(): Promise<void> {
@@ -43,8 +47,7 @@ async function main(): Promise<void> {
   using events = kernel.perf.PerfBufferReader.open(bpf.map("events"));
 
   console.log(
-    `${"PID".padEnd(6)} ${"COMMAND".padEnd(16)} ${"SOURCE-IPADDR".padEnd(16)} ${"DESTINATION-IPADDR".padEnd(18)} ${"DPORT".padEnd(6)}` +
-      (containersOnly ? " NODENAME" : ""),
+    row("PID", "COMMAND", "SOURCE-IPADDR", "DESTINATION-IPADDR", "DPORT", containersOnly ? "NODENAME" : ""),
   );
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
