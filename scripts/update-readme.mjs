@@ -6,12 +6,16 @@
 // `<!-- $ [6.12] CMD -->` runs CMD in a QEMU guest booting that kernel of the kernel matrix
 // (`npm run test:kernels -- --kernel 6.12 --exec CMD`), for what this machine's kernel cannot do
 // (kprobes): the block shows CMD's output there.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, execSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
 const readme = `${root}README.md`;
 const lines = readFileSync(readme, "utf8").split("\n");
+// `tsbpf` on PATH: this checkout's bin/tsbpf.js (in dist/, which the guests see too).
+const binDir = `${root}dist/readme-bin`;
+mkdirSync(binDir, { recursive: true });
+writeFileSync(`${binDir}/tsbpf`, `#!/bin/sh\nexec node ${root}bin/tsbpf.js "$@"\n`, { mode: 0o755 });
 const out = [];
 for (let i = 0; i < lines.length; i++) {
   const line = lines[i];
@@ -19,7 +23,7 @@ for (let i = 0; i < lines.length; i++) {
   const m = /^<!-- \$ (?:\[([\w.]+)\] )?(.*) -->$/.exec(line);
   if (!m) continue;
   const [, kernel, cmd] = m;
-  const shell = cmd.replace(/(^|[|;&(]\s*)tsbpf /g, `$1node ${root}bin/tsbpf.js `);
+  const shell = `PATH=${binDir}:$PATH\n${cmd}`;
   let text;
   try {
     text = kernel
