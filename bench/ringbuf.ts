@@ -191,24 +191,25 @@ function tsbpfRing(s: Setup, reader: RingBufferReader, api: RingApi): Outcome {
 const readHigh = (data: Uint8Array): number =>
   ((data[4]! | (data[5]! << 8) | (data[6]! << 16)) + data[7]! * 2 ** 24) * 2 ** 32;
 
-function tsbpfPerf(s: Setup): Outcome {
+function tsbpfPerf(s: Setup, mode: "consume" | "consumeRaw"): Outcome {
   using reader = PerfBufferReader.open(s.events, { pageCount: PERF_PAGES, wakeupEvents: PERF_WAKEUP_EVENTS });
   const last = new Map<number, number>();
   let errors = 0;
   let lost = 0;
+  const check = (seq: number, cpu: number): void => {
+    if (seq < (last.get(cpu) ?? 0)) errors++;
+    last.set(cpu, seq + 1);
+  };
   return window(
     s,
-    () =>
-      reader.consume((r) => {
-        if (r.type === "lost") {
-          lost += Number(r.lost);
-          return;
-        }
-        const seq = seqOf(r.data);
-        if (seq < (last.get(r.cpu) ?? 0)) errors++;
-        last.set(r.cpu, seq + 1);
-      }),
-    () => ({ lost, seqErrors: errors }),
+    mode === "consume"
+      ? () =>
+          reader.consume((r) => {
+            if (r.type === "lost") lost += Number(r.lost);
+            else check(seqOf(r.data), r.cpu);
+          })
+      : () => reader.consumeRaw((view, offset, _length, cpu) => check(seqAt(view, offset), cpu)),
+    () => ({ lost: mode === "consume" ? lost : Number(reader.lost), seqErrors: errors }),
   );
 }
 
@@ -358,12 +359,14 @@ function rows(s: Setup): BenchRow[] {
   }
   for (const size of SIZES) {
     const program = `perf_${size}`;
-    const [c, ours] = liveTurns([
+    const [c, views, raw] = liveTurns([
       () => measureOnce(s, program, () => libbpf(s, "perf"), reader),
-      () => measureOnce(s, program, () => tsbpfPerf(s), reader),
+      () => measureOnce(s, program, () => tsbpfPerf(s, "consume"), reader),
+      () => measureOnce(s, program, () => tsbpfPerf(s, "consumeRaw"), reader),
     ]);
     out.push(row(`perf ${size} B live: libbpf perf_buffer__consume (C)`, c!));
-    out.push(row(`perf ${size} B live: tsbpf PerfBufferReader.consume`, ours!, c));
+    out.push(row(`perf ${size} B live: tsbpf PerfBufferReader.consume`, views!, c));
+    out.push(row(`perf ${size} B live: tsbpf PerfBufferReader.consumeRaw`, raw!, c));
   }
   return out;
 }

@@ -192,6 +192,48 @@ describeKernel("perf buffer reader", () => {
     );
   });
 
+  kernelTest("consumeRaw gives the same samples as (view, offset, length, cpu), also across the end", () => {
+    using s = setup();
+    using reader = PerfBufferReader.open(s.events, { pageCount: 1 });
+    const got: number[] = [];
+    let n = 0;
+    for (let round = 0; round < 4; round++) {
+      s.run(100);
+      n += reader.consumeRaw((view, offset, length, cpu) => {
+        assert.equal(length, 12);
+        assert.ok(reader.cpus.includes(cpu));
+        got.push(Number(view.getBigUint64(offset, true)));
+      });
+    }
+    assert.equal(n, 400);
+    assert.deepEqual(
+      got,
+      Array.from({ length: 400 }, (_, i) => i),
+    );
+    assert.equal(
+      reader.consumeRaw(() => assert.fail("nothing is left")),
+      0,
+    );
+  });
+
+  kernelTest("a callback that throws leaves its sample in the ring: the next consume starts there", () => {
+    using s = setup();
+    using reader = PerfBufferReader.open(s.events);
+    s.run(3);
+    const seen: number[] = [];
+    assert.throws(
+      () =>
+        reader.consume((r) => {
+          if (r.type !== "sample") return;
+          if (u64(r.data) === 1) throw new Error("stop");
+          seen.push(u64(r.data));
+        }),
+      /stop/,
+    );
+    assert.deepEqual(seen, [0]);
+    assert.deepEqual(samples(reader.readAll()), [1, 2]);
+  });
+
   kernelTest("a full ring: the kernel counts lost samples and reports them (PERF_RECORD_LOST)", () =>
     onOneCpu(() => {
       using s = setup();

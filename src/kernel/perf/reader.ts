@@ -1,3 +1,4 @@
+import { endianness } from "node:os";
 import { TsbpfError } from "../../errors.js";
 import { SyscallError } from "../errors.js";
 import type { KernelMap } from "../map.js";
@@ -62,10 +63,22 @@ interface CpuRing {
   readonly fd: number;
   readonly addr: bigint;
   readonly length: number;
-  readonly head: BigInt64Array;
+  /** data_head and data_tail as 32-bit halves: the loop needs only their low halves. */
+  readonly head32: Uint32Array;
+  readonly tail32: Uint32Array;
+  /** data_tail as one u64, for the store that hands the space back to the kernel. */
   readonly tail: BigInt64Array;
   readonly data: Uint8Array;
+  readonly view: DataView;
+  /** data_size - 1 (data_size is a power of 2). */
+  readonly mask: number;
 }
+
+/** A sample's raw data: `length` bytes at `offset` of `view`, valid only during the call. */
+export type PerfRawCallback = (view: DataView, offset: number, length: number, cpu: number) => void;
+
+/** Index of the low 32-bit half of a u64 in a Uint32Array over it. */
+const LOW = endianness() === "LE" ? 0 : 1;
 
 /**
  * Reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY filled by bpf_perf_event_output (4.4), like libbpf's
@@ -141,14 +154,19 @@ export class PerfBufferReader {
       // data_offset/data_size exist since 4.1; before, data starts at the second page.
       const dataOffset = Number(meta.getBigUint64(PERF_MMAP_PAGE.dataOffset, true)) || page;
       const dataSize = Number(meta.getBigUint64(PERF_MMAP_PAGE.dataSize, true)) || page * pages;
+      if (dataSize & (dataSize - 1))
+        throw new TsbpfError(`perf buffer CPU ${cpu}: data size ${dataSize} is not a power of 2`);
       const ring: CpuRing = {
         cpu,
         fd,
         addr,
         length,
-        head: new BigInt64Array(all, PERF_MMAP_PAGE.dataHead, 1),
+        head32: new Uint32Array(all, PERF_MMAP_PAGE.dataHead, 2),
+        tail32: new Uint32Array(all, PERF_MMAP_PAGE.dataTail, 2),
         tail: new BigInt64Array(all, PERF_MMAP_PAGE.dataTail, 1),
         data: new Uint8Array(all, dataOffset, dataSize),
+        view: new DataView(all, dataOffset, dataSize),
+        mask: dataSize - 1,
       };
       this.#rings.push(ring);
       const key = new Uint8Array(Uint32Array.of(cpu).buffer);
@@ -169,62 +187,87 @@ export class PerfBufferReader {
     if (this.#closed) throw new TsbpfError("perf buffer reader is closed");
   }
 
-  /** Reads every waiting record of one ring. */
-  #drain(ring: CpuRing, callback: (record: PerfRecord) => void): number {
-    const size = ring.data.byteLength;
-    const head = Atomics.load(ring.head, 0);
-    let tail = Atomics.load(ring.tail, 0);
+  /**
+   * Reads every waiting record of one ring, like libbpf's perf_event_read_simple: data_head is
+   * read once (acquire), records are 8-byte aligned so a header never wraps but a sample's data
+   * may (then it is copied), and data_tail is stored once at the end (release), past the last
+   * record the callback returned from. Positions are handled as their low 32 bits (the ring is
+   * smaller than 4 GiB): one BigInt operation per call, none per record.
+   */
+  #drain(ring: CpuRing, onSample: PerfRawCallback, onLost?: (lost: bigint, cpu: number) => void): number {
+    const { view, mask, cpu } = ring;
+    const tail = ring.tail32[LOW]!;
+    const avail = (Atomics.load(ring.head32, LOW) - tail) >>> 0;
+    let done = 0;
     let n = 0;
     try {
-      while (tail < head) {
-        const off = Number(tail % BigInt(size));
-        const header = this.#bytes(ring, off, PERF_EVENT_HEADER_SIZE);
-        const hv = new DataView(header.buffer, header.byteOffset, header.byteLength);
-        const type = hv.getUint32(0, true);
-        const recordSize = hv.getUint16(6, true);
-        if (recordSize < PERF_EVENT_HEADER_SIZE)
-          throw new TsbpfError(`perf buffer CPU ${ring.cpu}: corrupt record size ${recordSize}`);
-        const body = this.#bytes(
-          ring,
-          (off + PERF_EVENT_HEADER_SIZE) % size,
-          recordSize - PERF_EVENT_HEADER_SIZE,
-        );
-        const bv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      while (done < avail) {
+        const off = (tail + done) & mask;
+        const type = view.getUint32(off, true);
+        const recordSize = view.getUint16(off + 6, true);
+        if (recordSize < PERF_EVENT_HEADER_SIZE || recordSize > avail - done)
+          throw new TsbpfError(`perf buffer CPU ${cpu}: corrupt record size ${recordSize}`);
+        const body = (off + PERF_EVENT_HEADER_SIZE) & mask;
         if (type === PerfRecordType.SAMPLE) {
-          const rawSize = bv.getUint32(0, true);
-          callback({ type: "sample", cpu: ring.cpu, data: body.subarray(4, 4 + rawSize) });
+          // struct { u32 size; char data[size]; } after the header
+          const rawSize = view.getUint32(body, true);
+          const start = (body + 4) & mask;
+          if (start + rawSize <= view.byteLength) onSample(view, start, rawSize, cpu);
+          else {
+            const copy = this.#bytes(ring, start, rawSize);
+            onSample(new DataView(copy.buffer, 0, rawSize), 0, rawSize, cpu);
+          }
           n++;
         } else if (type === PerfRecordType.LOST) {
-          const lost = bv.getBigUint64(8, true);
+          // struct { u64 id; u64 lost; } after the header (never wraps: 8-byte aligned)
+          const lost = view.getBigUint64((body + 8) & mask, true);
           this.lost += lost;
-          callback({ type: "lost", cpu: ring.cpu, lost });
+          onLost?.(lost, cpu);
           n++;
         }
-        tail += BigInt(recordSize);
+        done += recordSize;
       }
     } finally {
       // A proper store: the kernel reuses the space once it sees data_tail move.
-      Atomics.store(ring.tail, 0, tail);
+      if (done) Atomics.store(ring.tail, 0, Atomics.load(ring.tail, 0) + BigInt(done));
     }
     return n;
   }
 
-  /** `length` bytes at ring offset `off`: a view, or a copy when they wrap around the end. */
+  /** `length` bytes at ring offset `off`, copied (they wrap around the end). */
   #bytes(ring: CpuRing, off: number, length: number): Uint8Array {
     const size = ring.data.byteLength;
-    if (off + length <= size) return ring.data.subarray(off, off + length);
     const out = new Uint8Array(length);
-    const first = size - off;
-    out.set(ring.data.subarray(off, size));
+    const first = Math.min(length, size - off);
+    out.set(ring.data.subarray(off, off + first));
     out.set(ring.data.subarray(0, length - first), first);
     return out;
+  }
+
+  /**
+   * The fast path: hands each sample's raw bytes of every CPU to `callback` as (view, offset,
+   * length, cpu), without allocating; lost samples are only added to `lost`. Returns how many
+   * samples. Does not wait.
+   */
+  consumeRaw(callback: PerfRawCallback): number {
+    this.#check();
+    let n = 0;
+    for (const ring of this.#rings) n += this.#drain(ring, callback);
+    return n;
   }
 
   /** Hands every waiting record of every CPU to `callback`; returns how many. Does not wait. */
   consume(callback: (record: PerfRecord) => void): number {
     this.#check();
+    const sample: PerfRawCallback = (view, offset, length, cpu) =>
+      callback({
+        type: "sample",
+        cpu,
+        data: new Uint8Array(view.buffer, view.byteOffset + offset, length),
+      });
+    const lost = (count: bigint, cpu: number): void => callback({ type: "lost", cpu, lost: count });
     let n = 0;
-    for (const ring of this.#rings) n += this.#drain(ring, callback);
+    for (const ring of this.#rings) n += this.#drain(ring, sample, lost);
     return n;
   }
 
