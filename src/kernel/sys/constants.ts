@@ -4,16 +4,7 @@
  * libbpf's and bpftool's name for it ("socket_filter", "percpu_array", "cgroup_inet_ingress").
  * Program, map and attach types and map flags are the object model's enums (one definition for both backends).
  */
-import {
-  AttachType,
-  MapFlags,
-  MapType,
-  ProgramType,
-  UpdateFlags,
-  attachTypeName,
-  mapTypeName,
-  programTypeName,
-} from "../../object/types.js";
+import { AttachType, MapType, ProgramType } from "../../object/types.js";
 
 export {
   AttachType,
@@ -24,7 +15,7 @@ export {
   attachTypeName,
   mapTypeName,
   programTypeName,
-};
+} from "../../object/types.js";
 
 /** enum bpf_cmd: the bpf(2) commands. */
 export enum BpfCmd {
