@@ -307,6 +307,67 @@ function libbpfDrain(s: Setup, size: number, count: number): Outcome {
   return JSON.parse(r.stdout) as Outcome;
 }
 
+/** Samples that fit one CPU's perf buffer with a page to spare: header + u32 size + data, 8-aligned. */
+const perfCapacity = (size: number): number =>
+  Math.floor(((PERF_PAGES - 1) * 4096) / (8 + ((4 + size + 7) & ~7)));
+
+/**
+ * Perf buffer drain in this process: the program fills the buffer of the CPU it runs on, then only
+ * the drain is timed. A reader per turn: the C consumer's exit clears the map's slots.
+ */
+function tsbpfPerfDrain(s: Setup, size: number, api: RingApi, count: number): Outcome {
+  const program = s.programs.get(`perf_${size}`)!;
+  const ctxIn = new Uint8Array(BigUint64Array.of(BigInt(perfCapacity(size))).buffer);
+  using reader = PerfBufferReader.open(s.events, { pageCount: PERF_PAGES, wakeupEvents: PERF_WAKEUP_EVENTS });
+  const last = new Map<number, number>();
+  let errors = 0;
+  const check = (seq: number, cpu: number): void => {
+    if (seq < (last.get(cpu) ?? 0)) errors++;
+    last.set(cpu, seq + 1);
+  };
+  const drain =
+    api === "consume"
+      ? () => reader.consume((r) => r.type === "sample" && check(seqOf(r.data), r.cpu))
+      : () => reader.consumeRaw((view, offset, _length, cpu) => check(seqAt(view, offset), cpu));
+  let events = 0;
+  let ns = 0;
+  const roundNs: number[] = [];
+  for (let i = -DRAIN_WARMUP; i < count; i++) {
+    testRun(program, { ctxIn, ctxSizeOut: 0 });
+    const start = process.hrtime.bigint();
+    const n = drain();
+    const took = Number(process.hrtime.bigint() - start);
+    if (i < 0) continue;
+    ns += took;
+    events += n;
+    roundNs.push(took / Math.max(n, 1));
+  }
+  return {
+    events,
+    seconds: ns / 1e9,
+    produced: Number(stat(s.stats, STAT_PRODUCED)),
+    drops: Number(stat(s.stats, STAT_DROPS)),
+    lost: Number(reader.lost),
+    seqErrors: errors,
+    roundNs,
+  };
+}
+
+function libbpfPerfDrain(s: Setup, size: number, count: number): Outcome {
+  const args = [
+    "perfdrain",
+    join(s.pins, "events"),
+    join(s.pins, "stats"),
+    join(s.pins, `perf_${size}`),
+    String(perfCapacity(size)),
+    String(count),
+    String(PERF_PAGES),
+  ];
+  const r = spawnSync(join(s.bin, "consumer"), args, { encoding: "utf8", timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`consumer ${args.join(" ")}: ${r.stderr.trim() || r.error?.message}`);
+  return JSON.parse(r.stdout) as Outcome;
+}
+
 /** Drain outcomes of several turns as one (their rounds together). */
 function merge(outcomes: readonly Outcome[]): Outcome {
   const sum = (f: (o: Outcome) => number): number => outcomes.reduce((a, o) => a + f(o), 0);
@@ -345,6 +406,18 @@ function rows(s: Setup): BenchRow[] {
     out.push(row(`ringbuf ${size} B drain: libbpf ring_buffer__consume (C)`, c));
     out.push(row(`ringbuf ${size} B drain: tsbpf consume`, merge(turns.map((t) => t.views)), c));
     out.push(row(`ringbuf ${size} B drain: tsbpf consumeRaw`, merge(turns.map((t) => t.raw)), c));
+  }
+  for (const size of SIZES) {
+    const count = Math.ceil(DRAIN_EVENTS / perfCapacity(size) / DRAIN_TURNS);
+    const turns = Array.from({ length: DRAIN_TURNS }, () => ({
+      c: libbpfPerfDrain(s, size, count),
+      views: tsbpfPerfDrain(s, size, "consume", count),
+      raw: tsbpfPerfDrain(s, size, "consumeRaw", count),
+    }));
+    const c = merge(turns.map((t) => t.c));
+    out.push(row(`perf ${size} B drain: libbpf perf_buffer__consume (C)`, c));
+    out.push(row(`perf ${size} B drain: tsbpf consume`, merge(turns.map((t) => t.views)), c));
+    out.push(row(`perf ${size} B drain: tsbpf consumeRaw`, merge(turns.map((t) => t.raw)), c));
   }
   for (const size of SIZES) {
     const program = `ringbuf_${size}`;

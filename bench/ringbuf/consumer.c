@@ -3,6 +3,7 @@
 //   consumer ring <pinned ringbuf map> <pinned stats map> <seconds>
 //   consumer perf <pinned perf event array> <pinned stats map> <seconds> <pages per CPU>
 //   consumer drain <pinned ringbuf map> <pinned stats map> <pinned program> <records> <rounds>
+//   consumer perfdrain <pinned perf event array> <pinned stats map> <pinned program> <records> <rounds> <pages>
 //
 // Opens the pinned map with ring_buffer__new (or perf_buffer__new_raw: one PERF_COUNT_SW_BPF_OUTPUT
 // event per CPU waking the reader every WAKEUP_EVENTS samples), tells the producer to start
@@ -13,7 +14,8 @@
 // expected (the callback reads the u64 at the start of each record, as a real consumer would).
 // drain: <rounds> times, fills the ring with <records> records (the producer program run once
 // with BPF_PROG_TEST_RUN here, no other process), then times ring_buffer__consume emptying it;
-// "seconds" is the sum of the drain times only, "roundNs" each round's ns per event.
+// "seconds" is the sum of the drain times only, "roundNs" each round's ns per event. perfdrain: the
+// same with a perf buffer (perf_buffer__new_raw, <pages> per CPU) and perf_buffer__consume.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +111,8 @@ static uint64_t get_stat(int stats, uint32_t slot)
 	return v;
 }
 
-/** The drain mode (see the top comment). */
-static int drain(int argc, char **argv)
+/** The drain modes (see the top comment). */
+static int drain(int argc, char **argv, int perf)
 {
 	int map = bpf_obj_get(argv[2]);
 	int stats = bpf_obj_get(argv[3]);
@@ -124,9 +126,22 @@ static int drain(int argc, char **argv)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 	static struct state s;
 	s.end = 1e300;
-	struct ring_buffer *rb = ring_buffer__new(map, ring_sample, &s, NULL);
-	if (!rb) {
-		fprintf(stderr, "consumer: ring_buffer__new: %s\n", strerror(errno));
+	struct ring_buffer *rb = NULL;
+	struct perf_buffer *pb = NULL;
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW,
+		.sample_period = 1,
+		.wakeup_events = WAKEUP_EVENTS,
+	};
+	if (perf)
+		pb = perf_buffer__new_raw(map, strtoul(argv[7], NULL, 10), &attr, perf_event, &s, NULL);
+	else
+		rb = ring_buffer__new(map, ring_sample, &s, NULL);
+	if (perf ? !pb : !rb) {
+		fprintf(stderr, "consumer: %s: %s\n", perf ? "perf_buffer__new" : "ring_buffer__new",
+			strerror(errno));
 		return 1;
 	}
 	uint32_t slot = STAT_PRODUCED;
@@ -142,7 +157,7 @@ static int drain(int argc, char **argv)
 		}
 		uint64_t before = s.events;
 		double start = now_seconds();
-		int err = ring_buffer__consume(rb);
+		int err = perf ? perf_buffer__consume(pb) : ring_buffer__consume(rb);
 		double took = now_seconds() - start;
 		if (i == 0)
 			warm = s.events;
@@ -154,27 +169,32 @@ static int drain(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("{\"events\":%llu,\"seconds\":%.6f,\"produced\":%llu,\"drops\":%llu,\"lost\":0,"
+	printf("{\"events\":%llu,\"seconds\":%.6f,\"produced\":%llu,\"drops\":%llu,\"lost\":%llu,"
 	       "\"seqErrors\":%llu,\"roundNs\":[",
 	       (unsigned long long)(s.events - warm), seconds,
 	       (unsigned long long)get_stat(stats, STAT_PRODUCED),
-	       (unsigned long long)get_stat(stats, STAT_DROPS), (unsigned long long)s.seq_errors);
+	       (unsigned long long)get_stat(stats, STAT_DROPS), (unsigned long long)s.lost,
+	       (unsigned long long)s.seq_errors);
 	for (long i = 1; i <= rounds; i++)
 		printf("%s%.3f", i > 1 ? "," : "", round_ns[i]);
 	printf("]}\n");
 	ring_buffer__free(rb);
+	perf_buffer__free(pb);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 7 && !strcmp(argv[1], "drain"))
-		return drain(argc, argv);
+		return drain(argc, argv, 0);
+	if (argc == 8 && !strcmp(argv[1], "perfdrain"))
+		return drain(argc, argv, 1);
 	int perf = argc == 6 && !strcmp(argv[1], "perf");
 	if (!perf && !(argc == 5 && !strcmp(argv[1], "ring"))) {
 		fprintf(stderr, "usage: consumer ring <ringbuf map> <stats map> <seconds>\n"
 				"       consumer perf <perf event array> <stats map> <seconds> <pages per CPU>\n"
-				"       consumer drain <ringbuf map> <stats map> <program> <records> <rounds>\n");
+				"       consumer drain <ringbuf map> <stats map> <program> <records> <rounds>\n"
+				"       consumer perfdrain <perf event array> <stats map> <program> <records> <rounds> <pages>\n");
 		return 2;
 	}
 	int map = bpf_obj_get(argv[2]);
