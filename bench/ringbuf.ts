@@ -191,15 +191,26 @@ function tsbpfRing(s: Setup, reader: RingBufferReader, api: RingApi): Outcome {
 const readHigh = (data: Uint8Array): number =>
   ((data[4]! | (data[5]! << 8) | (data[6]! << 16)) + data[7]! * 2 ** 24) * 2 ** 32;
 
+/**
+ * The perf consumers' sequence check, the C callback's: each CPU's buffer gets an increasing (not
+ * contiguous) part of the sequence; last seen per CPU in an array, as the C consumer's last_seq.
+ */
+function perfSequence(): { check: (seq: number, cpu: number) => void; errors: () => number } {
+  const last: number[] = [];
+  let errors = 0;
+  return {
+    check: (seq, cpu) => {
+      if (seq < (last[cpu] ?? 0)) errors++;
+      last[cpu] = seq + 1;
+    },
+    errors: () => errors,
+  };
+}
+
 function tsbpfPerf(s: Setup, mode: "consume" | "consumeRaw"): Outcome {
   using reader = PerfBufferReader.open(s.events, { pageCount: PERF_PAGES, wakeupEvents: PERF_WAKEUP_EVENTS });
-  const last = new Map<number, number>();
-  let errors = 0;
+  const { check, errors } = perfSequence();
   let lost = 0;
-  const check = (seq: number, cpu: number): void => {
-    if (seq < (last.get(cpu) ?? 0)) errors++;
-    last.set(cpu, seq + 1);
-  };
   return window(
     s,
     mode === "consume"
@@ -209,7 +220,7 @@ function tsbpfPerf(s: Setup, mode: "consume" | "consumeRaw"): Outcome {
             else check(seqOf(r.data), r.cpu);
           })
       : () => reader.consumeRaw((view, offset, _length, cpu) => check(seqAt(view, offset), cpu)),
-    () => ({ lost: mode === "consume" ? lost : Number(reader.lost), seqErrors: errors }),
+    () => ({ lost: mode === "consume" ? lost : Number(reader.lost), seqErrors: errors() }),
   );
 }
 
@@ -319,12 +330,7 @@ function tsbpfPerfDrain(s: Setup, size: number, api: RingApi, count: number): Ou
   const program = s.programs.get(`perf_${size}`)!;
   const ctxIn = new Uint8Array(BigUint64Array.of(BigInt(perfCapacity(size))).buffer);
   using reader = PerfBufferReader.open(s.events, { pageCount: PERF_PAGES, wakeupEvents: PERF_WAKEUP_EVENTS });
-  const last = new Map<number, number>();
-  let errors = 0;
-  const check = (seq: number, cpu: number): void => {
-    if (seq < (last.get(cpu) ?? 0)) errors++;
-    last.set(cpu, seq + 1);
-  };
+  const { check, errors } = perfSequence();
   const drain =
     api === "consume"
       ? () => reader.consume((r) => r.type === "sample" && check(seqOf(r.data), r.cpu))
@@ -348,7 +354,7 @@ function tsbpfPerfDrain(s: Setup, size: number, api: RingApi, count: number): Ou
     produced: Number(stat(s.stats, STAT_PRODUCED)),
     drops: Number(stat(s.stats, STAT_DROPS)),
     lost: Number(reader.lost),
-    seqErrors: errors,
+    seqErrors: errors(),
     roundNs,
   };
 }

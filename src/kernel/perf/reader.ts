@@ -70,6 +70,8 @@ interface CpuRing {
   readonly tail: BigInt64Array;
   readonly data: Uint8Array;
   readonly view: DataView;
+  /** The data as 32-bit words: headers and sizes are 8-byte aligned, read without a DataView. */
+  readonly words: Uint32Array;
   /** data_size - 1 (data_size is a power of 2). */
   readonly mask: number;
 }
@@ -77,8 +79,13 @@ interface CpuRing {
 /** A sample's raw data: `length` bytes at `offset` of `view`, valid only during the call. */
 export type PerfRawCallback = (view: DataView, offset: number, length: number, cpu: number) => void;
 
+const LITTLE = endianness() === "LE";
+const SAMPLE: number = PerfRecordType.SAMPLE;
+const LOST: number = PerfRecordType.LOST;
 /** Index of the low 32-bit half of a u64 in a Uint32Array over it. */
-const LOW = endianness() === "LE" ? 0 : 1;
+const LOW = LITTLE ? 0 : 1;
+/** struct perf_event_header's second word, {u16 misc; u16 size}, read as one u32: the size. */
+const recordSizeOf = LITTLE ? (word: number): number => word >>> 16 : (word: number): number => word & 0xffff;
 
 /**
  * Reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY filled by bpf_perf_event_output (4.4), like libbpf's
@@ -166,6 +173,7 @@ export class PerfBufferReader {
         tail: new BigInt64Array(all, PERF_MMAP_PAGE.dataTail, 1),
         data: new Uint8Array(all, dataOffset, dataSize),
         view: new DataView(all, dataOffset, dataSize),
+        words: new Uint32Array(all, dataOffset, dataSize / 4),
         mask: dataSize - 1,
       };
       this.#rings.push(ring);
@@ -195,7 +203,8 @@ export class PerfBufferReader {
    * smaller than 4 GiB): one BigInt operation per call, none per record.
    */
   #drain(ring: CpuRing, onSample: PerfRawCallback, onLost?: (lost: bigint, cpu: number) => void): number {
-    const { view, mask, cpu } = ring;
+    const { view, words, mask, cpu } = ring;
+    const size = mask + 1;
     const tail = ring.tail32[LOW]!;
     const avail = (Atomics.load(ring.head32, LOW) - tail) >>> 0;
     let done = 0;
@@ -203,22 +212,22 @@ export class PerfBufferReader {
     try {
       while (done < avail) {
         const off = (tail + done) & mask;
-        const type = view.getUint32(off, true);
-        const recordSize = view.getUint16(off + 6, true);
+        const type = words[off >>> 2]!;
+        const recordSize = recordSizeOf(words[(off >>> 2) + 1]!);
         if (recordSize < PERF_EVENT_HEADER_SIZE || recordSize > avail - done)
           throw new TsbpfError(`perf buffer CPU ${cpu}: corrupt record size ${recordSize}`);
         const body = (off + PERF_EVENT_HEADER_SIZE) & mask;
-        if (type === PerfRecordType.SAMPLE) {
+        if (type === SAMPLE) {
           // struct { u32 size; char data[size]; } after the header
-          const rawSize = view.getUint32(body, true);
+          const rawSize = words[body >>> 2]!;
           const start = (body + 4) & mask;
-          if (start + rawSize <= view.byteLength) onSample(view, start, rawSize, cpu);
+          if (start + rawSize <= size) onSample(view, start, rawSize, cpu);
           else {
             const copy = this.#bytes(ring, start, rawSize);
             onSample(new DataView(copy.buffer, 0, rawSize), 0, rawSize, cpu);
           }
           n++;
-        } else if (type === PerfRecordType.LOST) {
+        } else if (type === LOST) {
           // struct { u64 id; u64 lost; } after the header (never wraps: 8-byte aligned)
           const lost = view.getBigUint64((body + 8) & mask, true);
           this.lost += lost;
