@@ -11,6 +11,7 @@ import { KERNELS } from "./kernels.js";
 import { parseArgs } from "./main.js";
 import { testJob } from "./matrix.js";
 import { parseRecords } from "./results.js";
+import { lockResults } from "./project.js";
 import { fileRecords } from "./run-files.js";
 
 test("compareReleases orders Debian kernel releases numerically", () => {
@@ -152,5 +153,27 @@ test("the reporter writes one record per test, with the features a passing kerne
     assert.equal(records[3]!.reason, "requires lsm (no)");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("lockResults: one run per checkout; a lock left by a dead run is taken over", () => {
+  const root = mkdtempSync(join(tmpdir(), "tsbpf-lock-"));
+  try {
+    const release = lockResults(root);
+    const file = join(root, "dist", "kernel-matrix", ".lock");
+    assert.equal(readFileSync(file, "utf8"), `${process.pid}\n`);
+    // another live process holds it (pid 1 always exists)
+    writeFileSync(file, "1\n");
+    assert.throws(() => lockResults(root, 4242), /another kernel matrix run \(pid 1\) is using .*kill 1/);
+    // a dead one does not
+    writeFileSync(file, "999999999\n");
+    const again = lockResults(root, 4242);
+    assert.equal(readFileSync(file, "utf8"), "4242\n");
+    release(); // not ours any more: left alone
+    assert.equal(readFileSync(file, "utf8"), "4242\n");
+    again();
+    assert.throws(() => readFileSync(file), /ENOENT/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

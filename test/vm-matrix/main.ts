@@ -20,7 +20,7 @@ import { MatrixError, ensureHostTools } from "./host.js";
 import { initramfsFor } from "./initramfs.js";
 import { KERNELS, kernelByName, type KernelEntry } from "./kernels.js";
 import { runMatrix } from "./matrix.js";
-import { log, projectRoot, resultsDir, sharedDir, shares } from "./project.js";
+import { lockResults, log, projectRoot, resultsDir, sharedDir, shares } from "./project.js";
 
 export interface Options {
   kernels: KernelEntry[];
@@ -109,5 +109,10 @@ async function execMode(o: Options, root: string): Promise<number> {
 export async function main(argv: readonly string[]): Promise<number> {
   const o = parseArgs(argv);
   const root = projectRoot();
-  return o.exec !== undefined ? execMode(o, root) : runMatrix(o, root);
+  const release = lockResults(root);
+  try {
+    return await (o.exec !== undefined ? execMode(o, root) : runMatrix(o, root));
+  } finally {
+    release();
+  }
 }

@@ -1,5 +1,5 @@
 /** Where the project is, what the guest mounts, where results go. */
-import { existsSync, realpathSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Share } from "./boot.js";
@@ -42,3 +42,46 @@ export const log = (line: string): void => console.error(`[kernel-matrix] ${line
 /** Where a kernel's job file, console log and results go. */
 export const resultsDir = (root: string, kernel: string): string =>
   join(root, "dist", "kernel-matrix", kernel);
+
+/**
+ * Takes dist/kernel-matrix/.lock for this process: two runs in one checkout would overwrite each
+ * other's snapshot, job files and results. A lock whose process is gone is taken over. Returns
+ * the release function (also run at exit).
+ */
+export function lockResults(root: string, pid = process.pid): () => void {
+  const dir = join(root, "dist", "kernel-matrix");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, ".lock");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, `${pid}\n`, { flag: "wx" });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
+      const holder = Number(readFileSync(file, "utf8").trim());
+      if (holder > 0 && holder !== pid && alive(holder))
+        throw new MatrixError(
+          `another kernel matrix run (pid ${holder}) is using ${dir}: wait for it, or stop it (kill ${holder})`,
+        );
+      rmSync(file, { force: true }); // left by a run that died
+    }
+  }
+  const release = (): void => {
+    try {
+      if (Number(readFileSync(file, "utf8").trim()) === pid) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", release);
+  return release;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
