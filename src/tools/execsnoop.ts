@@ -8,17 +8,16 @@
 import { links, ringbuf } from "../kernel/index.js";
 import {
   Cleanup,
-  PrometheusExporter,
   Table,
   clockTime,
   cString,
   defineTool,
   loadToolObject,
   parseToolArgs,
-  pollUntil,
-  untilSignal,
   usageText,
   type Tool,
+  runEventLoop,
+  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -181,47 +180,32 @@ const tool: Tool = {
         name: "sys_exit_execve",
       }),
     );
-    const reader = cleanup.use(ringbuf.RingBufferReader.open(obj.map("events")));
-    const bss = obj.map(".bss");
-    const lost = (): number =>
-      Number(new DataView(bss.lookup(new Uint8Array(4))!.buffer).getBigUint64(0, true));
-
-    let prom: PrometheusExporter | undefined;
-    let execs: ReturnType<PrometheusExporter["counter"]> | undefined;
-    if (o.prometheus) {
-      prom = await PrometheusExporter.start(o.prometheus, "execsnoop");
-      execs = prom.counter("tsbpf_execsnoop_execs_total", "exec() calls seen, by command and result", [
-        "comm",
-        "result",
-      ]);
-      prom.counterFrom(
-        "tsbpf_execsnoop_lost_events_total",
-        "events dropped on a full ring buffer",
-        [],
-        () => [[{}, lost()]],
-      );
-      io.err(`execsnoop: serving Prometheus metrics at http://${prom.address}/metrics`);
-    }
-
     const startMs = Date.now();
-    table.header();
-    if (o.json) io.err("Tracing exec() syscalls... Hit Ctrl-C to end.");
-    const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-    try {
-      await pollUntil(reader, stop.signal, (data) => {
+    await runEventLoop({
+      tool: "execsnoop",
+      io,
+      signal,
+      reader: cleanup.use(ringbuf.RingBufferReader.open(obj.map("events"))),
+      table,
+      json: o.json,
+      tracing: "Tracing exec() syscalls",
+      durationSeconds: o.duration,
+      prometheus: o.prometheus,
+      metrics: (prom) =>
+        prom.counter("tsbpf_execsnoop_execs_total", "exec() calls seen, by command and result", [
+          "comm",
+          "result",
+        ]),
+      lost: globalCounter(obj, "lost"),
+      onEvent: (data, execs) => {
         const e = decodeExecEvent(data, maxArgs, startMs);
         if (o.name !== undefined && !e.pcomm.includes(o.name) && !e.args.some((a) => a.includes(o.name!)))
           return;
         if (o.line !== undefined && !e.args.some((a) => a.includes(o.line!))) return;
         execs?.inc({ comm: e.pcomm, result: e.ret < 0 ? "error" : "ok" });
         table.row(e);
-      });
-    } finally {
-      stop.close();
-      await prom?.close();
-    }
-    const dropped = lost();
-    if (dropped > 0) io.err(`execsnoop: lost ${dropped} events (ring buffer full)`);
+      },
+    });
     return 0;
   },
 };

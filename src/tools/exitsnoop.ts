@@ -10,16 +10,15 @@ import { constants } from "node:os";
 import { links, ringbuf } from "../kernel/index.js";
 import {
   Cleanup,
-  PrometheusExporter,
   Table,
   cString,
   defineTool,
   loadToolObject,
   parseToolArgs,
-  pollUntil,
-  untilSignal,
   usageText,
   type Tool,
+  runEventLoop,
+  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -146,32 +145,28 @@ const tool: Tool = {
         name: "sched_process_exit",
       }),
     );
-    const reader = cleanup.use(ringbuf.RingBufferReader.open(obj.map("events")));
-
-    let prom: PrometheusExporter | undefined;
-    let exits: ReturnType<PrometheusExporter["counter"]> | undefined;
-    if (o.prometheus) {
-      prom = await PrometheusExporter.start(o.prometheus, "exitsnoop");
-      exits = prom.counter("tsbpf_exitsnoop_exits_total", "process exits, by command and how they ended", [
-        "comm",
-        "how",
-      ]);
-      io.err(`exitsnoop: serving Prometheus metrics at http://${prom.address}/metrics`);
-    }
-
-    table.header();
-    if (o.json) io.err("Tracing process exits... Hit Ctrl-C to end.");
-    const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-    try {
-      await pollUntil(reader, stop.signal, (data) => {
+    await runEventLoop({
+      tool: "exitsnoop",
+      io,
+      signal,
+      reader: cleanup.use(ringbuf.RingBufferReader.open(obj.map("events"))),
+      table,
+      json: o.json,
+      tracing: "Tracing process exits",
+      durationSeconds: o.duration,
+      prometheus: o.prometheus,
+      metrics: (prom) =>
+        prom.counter("tsbpf_exitsnoop_exits_total", "process exits, by command and how they ended", [
+          "comm",
+          "how",
+        ]),
+      lost: globalCounter(obj, "lost"),
+      onEvent: (data, exits) => {
         const e = decodeExitEvent(data);
         exits?.inc({ comm: e.pcomm, how: e.signal ? `signal ${e.signal}` : e.exitCode ? "error" : "ok" });
         table.row(e);
-      });
-    } finally {
-      stop.close();
-      await prom?.close();
-    }
+      },
+    });
     return 0;
   },
 };

@@ -9,16 +9,15 @@ import { links, ringbuf } from "../kernel/index.js";
 import {
   Cleanup,
   ERRNO_NAMES,
-  PrometheusExporter,
   Table,
   cString,
   defineTool,
   loadToolObject,
   parseToolArgs,
-  pollUntil,
-  untilSignal,
   usageText,
   type Tool,
+  runEventLoop,
+  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -132,46 +131,31 @@ const tool: Tool = {
           io.err(`opensnoop: no syscalls:${name} tracepoint (${(e as Error).message}): tracing openat only`);
         }
       }
-    const reader = cleanup.use(ringbuf.RingBufferReader.open(obj.map("events")));
-    const bss = obj.map(".bss");
-    const lost = (): number =>
-      Number(new DataView(bss.lookup(new Uint8Array(4))!.buffer).getBigUint64(0, true));
-
-    let prom: PrometheusExporter | undefined;
-    let opens: ReturnType<PrometheusExporter["counter"]> | undefined;
-    if (o.prometheus) {
-      prom = await PrometheusExporter.start(o.prometheus, "opensnoop");
-      opens = prom.counter("tsbpf_opensnoop_opens_total", "open() calls seen, by command and errno", [
-        "comm",
-        "errno",
-      ]);
-      prom.counterFrom(
-        "tsbpf_opensnoop_lost_events_total",
-        "events dropped on a full ring buffer",
-        [],
-        () => [[{}, lost()]],
-      );
-      io.err(`opensnoop: serving Prometheus metrics at http://${prom.address}/metrics`);
-    }
-
-    table.header();
-    if (o.json) io.err("Tracing open() syscalls... Hit Ctrl-C to end.");
     let first: bigint | undefined;
-    const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-    try {
-      await pollUntil(reader, stop.signal, (data) => {
+    await runEventLoop({
+      tool: "opensnoop",
+      io,
+      signal,
+      reader: cleanup.use(ringbuf.RingBufferReader.open(obj.map("events"))),
+      table,
+      json: o.json,
+      tracing: "Tracing open() syscalls",
+      durationSeconds: o.duration,
+      prometheus: o.prometheus,
+      metrics: (prom) =>
+        prom.counter("tsbpf_opensnoop_opens_total", "open() calls seen, by command and errno", [
+          "comm",
+          "errno",
+        ]),
+      lost: globalCounter(obj, "lost"),
+      onEvent: (data, opens) => {
         const raw = decodeOpenEvent(data);
         if (o.name !== undefined && !raw.comm.includes(o.name)) return;
         first ??= raw.ts;
         opens?.inc({ comm: raw.comm, errno: raw.err ? (ERRNO_NAMES[raw.err] ?? String(raw.err)) : "0" });
         table.row({ ...raw, timestamp: Number(raw.ts - first) / 1e9 });
-      });
-    } finally {
-      stop.close();
-      await prom?.close();
-    }
-    const dropped = lost();
-    if (dropped > 0) io.err(`opensnoop: lost ${dropped} events (ring buffer full)`);
+      },
+    });
     return 0;
   },
 };

@@ -14,7 +14,6 @@ import {
   AF_INET,
   AF_INET6,
   Cleanup,
-  PrometheusExporter,
   Table,
   containerId,
   cString,
@@ -24,12 +23,12 @@ import {
   ipVersion,
   loadToolObject,
   parseToolArgs,
-  pollUntil,
-  untilSignal,
   usageText,
   type ContainerInfo,
   type Tool,
   type ToolIO,
+  runEventLoop,
+  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -189,35 +188,32 @@ const tool: Tool = {
       }),
     );
     const hook = attach(obj, cleanup, o.hook ?? "auto", io);
-    const reader = cleanup.use(ringbuf.RingBufferReader.open(obj.map("events")));
-
-    let prom: PrometheusExporter | undefined;
-    let connects: ReturnType<PrometheusExporter["counter"]> | undefined;
-    if (o.prometheus) {
-      prom = await PrometheusExporter.start(o.prometheus, "tcpconnect");
-      connects = prom.counter("tsbpf_tcpconnect_connects_total", "active TCP connections", [
-        "comm",
-        "dport",
-        "container",
-      ]);
-      io.err(`tcpconnect: serving Prometheus metrics at http://${prom.address}/metrics`);
-    }
-    table.header();
-    if (o.json) io.err(`Tracing connect() (${hook})... Hit Ctrl-C to end.`);
     let startUs: bigint | undefined;
-    const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-    try {
-      await pollUntil(reader, stop.signal, (data) => {
+    await runEventLoop({
+      tool: "tcpconnect",
+      io,
+      signal,
+      reader: cleanup.use(ringbuf.RingBufferReader.open(obj.map("events"))),
+      table,
+      json: o.json,
+      tracing: `Tracing connect() (${hook})`,
+      durationSeconds: o.duration,
+      prometheus: o.prometheus,
+      metrics: (prom) =>
+        prom.counter("tsbpf_tcpconnect_connects_total", "active TCP connections", [
+          "comm",
+          "dport",
+          "container",
+        ]),
+      lost: globalCounter(obj, "lost"),
+      onEvent: (data, connects) => {
         startUs ??= new DataView(data.buffer, data.byteOffset).getBigUint64(32, true);
         const e = decodeConnectEvent(data, startUs);
         if (ports.size && !ports.has(e.dport)) return;
         connects?.inc({ comm: e.comm, dport: e.dport, container: containerId(e.container) ?? "" });
         table.row(e);
-      });
-    } finally {
-      stop.close();
-      await prom?.close();
-    }
+      },
+    });
     return 0;
   },
 };

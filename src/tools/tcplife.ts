@@ -10,7 +10,6 @@ import {
   AF_INET,
   AF_INET6,
   Cleanup,
-  PrometheusExporter,
   Table,
   clockTime,
   cString,
@@ -18,10 +17,10 @@ import {
   eventAddress,
   loadToolObject,
   parseToolArgs,
-  pollUntil,
-  untilSignal,
   usageText,
   type Tool,
+  runEventLoop,
+  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -150,37 +149,34 @@ const tool: Tool = {
         name: "inet_sock_set_state",
       }),
     );
-    const reader = cleanup.use(ringbuf.RingBufferReader.open(obj.map("events")));
-
-    let prom: PrometheusExporter | undefined;
-    let sessions: ReturnType<PrometheusExporter["counter"]> | undefined;
-    let bytes: ReturnType<PrometheusExporter["counter"]> | undefined;
-    if (o.prometheus) {
-      prom = await PrometheusExporter.start(o.prometheus, "tcplife");
-      sessions = prom.counter("tsbpf_tcplife_sessions_total", "closed TCP sessions", ["comm"]);
-      bytes = prom.counter("tsbpf_tcplife_bytes_total", "bytes of closed TCP sessions", [
-        "comm",
-        "direction",
-      ]);
-      io.err(`tcplife: serving Prometheus metrics at http://${prom.address}/metrics`);
-    }
-    table.header();
-    if (o.json) io.err("Tracing TCP sessions... Hit Ctrl-C to end.");
     let startUs: bigint | undefined;
-    const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-    try {
-      await pollUntil(reader, stop.signal, (data) => {
+    await runEventLoop({
+      tool: "tcplife",
+      io,
+      signal,
+      reader: cleanup.use(ringbuf.RingBufferReader.open(obj.map("events"))),
+      table,
+      json: o.json,
+      tracing: "Tracing TCP sessions",
+      durationSeconds: o.duration,
+      prometheus: o.prometheus,
+      metrics: (prom) => ({
+        sessions: prom.counter("tsbpf_tcplife_sessions_total", "closed TCP sessions", ["comm"]),
+        bytes: prom.counter("tsbpf_tcplife_bytes_total", "bytes of closed TCP sessions", [
+          "comm",
+          "direction",
+        ]),
+      }),
+      lost: globalCounter(obj, "lost"),
+      onEvent: (data, m) => {
         startUs ??= new DataView(data.buffer, data.byteOffset).getBigUint64(32, true);
         const e = decodeSessionEvent(data, startUs);
-        sessions?.inc({ comm: e.comm });
-        bytes?.inc({ comm: e.comm, direction: "tx" }, e.txBytes);
-        bytes?.inc({ comm: e.comm, direction: "rx" }, e.rxBytes);
+        m?.sessions.inc({ comm: e.comm });
+        m?.bytes.inc({ comm: e.comm, direction: "tx" }, e.txBytes);
+        m?.bytes.inc({ comm: e.comm, direction: "rx" }, e.rxBytes);
         table.row(e);
-      });
-    } finally {
-      stop.close();
-      await prom?.close();
-    }
+      },
+    });
     return 0;
   },
 };

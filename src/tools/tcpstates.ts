@@ -10,7 +10,6 @@ import {
   AF_INET,
   AF_INET6,
   Cleanup,
-  PrometheusExporter,
   Table,
   cString,
   defineTool,
@@ -18,11 +17,11 @@ import {
   ipVersion,
   loadToolObject,
   parseToolArgs,
-  pollUntil,
   tcpStateName,
-  untilSignal,
   usageText,
   type Tool,
+  runEventLoop,
+  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -138,33 +137,27 @@ const tool: Tool = {
     cleanup.use(
       links.attachTracepoint(obj.program("handle_set_state"), { group: "sock", name: "inet_sock_set_state" }),
     );
-    const reader = cleanup.use(ringbuf.RingBufferReader.open(obj.map("events")));
-
-    let prom: PrometheusExporter | undefined;
-    let changes: ReturnType<PrometheusExporter["counter"]> | undefined;
-    if (o.prometheus) {
-      prom = await PrometheusExporter.start(o.prometheus, "tcpstates");
-      changes = prom.counter("tsbpf_tcpstates_transitions_total", "TCP state changes", [
-        "oldstate",
-        "newstate",
-      ]);
-      io.err(`tcpstates: serving Prometheus metrics at http://${prom.address}/metrics`);
-    }
-    table.header();
-    if (o.json) io.err("Tracing TCP state changes... Hit Ctrl-C to end.");
     let startUs: bigint | undefined;
-    const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-    try {
-      await pollUntil(reader, stop.signal, (data) => {
+    await runEventLoop({
+      tool: "tcpstates",
+      io,
+      signal,
+      reader: cleanup.use(ringbuf.RingBufferReader.open(obj.map("events"))),
+      table,
+      json: o.json,
+      tracing: "Tracing TCP state changes",
+      durationSeconds: o.duration,
+      prometheus: o.prometheus,
+      metrics: (prom) =>
+        prom.counter("tsbpf_tcpstates_transitions_total", "TCP state changes", ["oldstate", "newstate"]),
+      lost: globalCounter(obj, "lost"),
+      onEvent: (data, changes) => {
         startUs ??= new DataView(data.buffer, data.byteOffset).getBigUint64(40, true);
         const e = decodeStateEvent(data, startUs);
         changes?.inc({ oldstate: e.oldstate, newstate: e.newstate });
         table.row(e);
-      });
-    } finally {
-      stop.close();
-      await prom?.close();
-    }
+      },
+    });
     return 0;
   },
 };

@@ -15,6 +15,7 @@ import {
   log2Slot,
   parseHostPort,
   parseToolArgs,
+  runEventLoop,
   usageText,
 } from "../../src/tools/common/index.js";
 
@@ -228,5 +229,72 @@ describe("prometheus", () => {
     } finally {
       await prom.close();
     }
+  });
+});
+
+describe("runEventLoop", () => {
+  /** A reader handing out queued records, one batch per poll. */
+  const fakeReader = (batches: Uint8Array[][]) => ({
+    async poll(_timeoutMs: number, callback: (r: Uint8Array) => void): Promise<number> {
+      const batch = batches.shift() ?? [];
+      for (const r of batch) callback(r);
+      await new Promise((r) => setTimeout(r, 5));
+      return batch.length;
+    },
+  });
+
+  test("header, events until the duration ends, the lost count, the Prometheus metrics", async () => {
+    const err: string[] = [];
+    const seen: number[] = [];
+    let headers = 0;
+    let lost = 0;
+    let scraped = "";
+    await runEventLoop({
+      tool: "faketool",
+      io: { out: () => {}, err: (t) => err.push(t) },
+      signal: new AbortController().signal,
+      reader: fakeReader([[Uint8Array.of(1), Uint8Array.of(2)], [], [Uint8Array.of(3)]]),
+      table: { header: () => headers++ },
+      json: true,
+      tracing: "Tracing fakes",
+      durationSeconds: 1,
+      prometheus: "127.0.0.1:0",
+      metrics: (prom) => prom.counter("tsbpf_faketool_events_total", "events"),
+      lost: () => lost,
+      onEvent: (data, events) => {
+        seen.push(data[0]!);
+        events?.inc();
+        lost = 2;
+        if (data[0] === 3) {
+          const address = /metrics at http:\/\/(\S+)\/metrics/.exec(err.join("\n"))![1]!;
+          void fetch(`http://${address}/metrics`).then(async (r) => (scraped = await r.text()));
+        }
+      },
+    });
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.equal(headers, 1);
+    assert.match(err[0]!, /^faketool: serving Prometheus metrics at http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    assert.equal(err[1], "Tracing fakes... Hit Ctrl-C to end.");
+    assert.equal(err.at(-1), "faketool: lost 2 events (ring buffer full)");
+    assert.match(scraped, /^tsbpf_faketool_events_total\{tool="faketool"\} 3$/m);
+    assert.match(scraped, /^tsbpf_faketool_lost_events_total\{tool="faketool"\} 2$/m);
+  });
+
+  test("stops on the signal; no 'Tracing' line without --json, no lost line when nothing was lost", async () => {
+    const err: string[] = [];
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    await runEventLoop({
+      tool: "faketool",
+      io: { out: () => {}, err: (t) => err.push(t) },
+      signal: stop.signal,
+      reader: fakeReader([]),
+      table: { header: () => {} },
+      json: false,
+      tracing: "Tracing fakes",
+      lost: () => 0,
+      onEvent: () => assert.fail("no events"),
+    });
+    assert.deepEqual(err, []);
   });
 });

@@ -44,6 +44,7 @@ else
           /^tsbpf_tcplife_bytes_total\{comm="node",direction="rx",tool="tcplife"\} (\d+)$/m.exec(text)?.[1],
         );
         assert.ok(rx >= 20000 && rx <= 20004, text);
+        assert.match(text, /^tsbpf_tcplife_lost_events_total\{tool="tcplife"\} 0$/m);
       } finally {
         assert.equal(await tool.stop(), 0, tool.stderr.join("\n"));
       }

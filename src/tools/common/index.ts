@@ -18,6 +18,8 @@
  * cleanup.ts    Cleanup (defer/use/close in reverse order), sleep(ms, signal), waitForAbort(signal), untilSignal(signal, durationMs),
  *               everyInterval({intervalMs, count, signal, finalTick}, tick), pollUntil(reader, signal, cb),
  *               terminationSignal() (SIGINT/SIGTERM -> AbortSignal; used by the CLI).
+ * events.ts     runEventLoop({tool, io, signal, reader, table, json, tracing, durationSeconds, prometheus,
+ *               metrics(prom), lost, onEvent(data, metrics)}): the ring-buffer tools' loop; globalCounter(obj, "lost").
  * bpf.ts        loadToolObject(name, {constants, programs, mapSizes}) -> KernelCollection of
  *               bpf/tools/NAME.bpf.o (constants through the object layer's rewriteConstants); toolObjectPath.
  * format.ts     cString, ipAddress, clockTime (HH:MM:SS), monotonicNs, ERRNO_NAMES, AF_INET/AF_INET6.
@@ -32,6 +34,7 @@ export * from "./output.js";
 export * from "./histogram.js";
 export * from "./prometheus.js";
 export * from "./cleanup.js";
+export * from "./events.js";
 export * from "./bpf.js";
 export * from "./format.js";
 export * from "./container.js";
