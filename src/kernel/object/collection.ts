@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
-import type { Btf } from "../../btf/index.js";
+import { parseBtf, type Btf } from "../../btf/index.js";
 import { ElfFile } from "../../elf/index.js";
 import { NotSupportedError, TsbpfError } from "../../errors.js";
 import {
@@ -20,7 +20,7 @@ import {
 import { SyscallError, VerifierError } from "../errors.js";
 import type { KernelMap } from "../map.js";
 import { KernelProgram } from "../program.js";
-import { ProgFlags, ProgramType } from "../sys/index.js";
+import { ProgFlags, ProgramType, btfGetFdById, closeFd, getBtfInfo, getProgramInfo } from "../sys/index.js";
 import {
   elfLayout,
   specDatasecLayout,
@@ -58,6 +58,20 @@ export interface KernelCollectionOptions {
   readonly log?: (message: string) => void;
   /** Kernel BTF file for CO-RE, kfuncs and attach targets (default /sys/kernel/btf/vmlinux). */
   readonly kernelBtfPath?: string;
+  /**
+   * freplace (BPF_PROG_TYPE_EXT) programs, by name: the loaded program whose global function
+   * they replace (a KernelProgram or its fd), and the function (default: the section's,
+   * "freplace/FUNC"), as libbpf's bpf_program__set_attach_target. The target must have been
+   * loaded with BTF. An freplace program without an entry here cannot load.
+   */
+  readonly attachTargets?: Readonly<Record<string, FreplaceTarget>>;
+}
+
+/** What an freplace program replaces: a function of another loaded program. */
+export interface FreplaceTarget {
+  readonly program: KernelProgram | number;
+  /** The global function's name (default: what the section names). */
+  readonly function?: string;
 }
 
 /** Maps and programs of one object, loaded in the kernel. */
@@ -255,6 +269,42 @@ function fillProgSlots(
   }
 }
 
+/**
+ * The attach_prog_fd and attach_btf_id of an freplace program: the target program's BTF (by its
+ * btf_id) read back from the kernel and searched for the function, as libbpf does.
+ */
+function freplaceTarget(
+  prog: ProgramSpec,
+  options: KernelCollectionOptions,
+): { progFd: number; id: number; module?: undefined } {
+  const what = `freplace program '${prog.name}' (${prog.section})`;
+  const entry = options.attachTargets?.[prog.name];
+  if (!entry)
+    throw new TsbpfError(
+      `${what}: no target program (give KernelCollectionOptions.attachTargets['${prog.name}'] = { program })`,
+    );
+  const func = entry.function ?? prog.attachTo;
+  if (!func)
+    throw new TsbpfError(`${what}: no function to replace (give attachTargets['${prog.name}'].function)`);
+  const progFd = typeof entry.program === "number" ? entry.program : entry.program.fd;
+  const info = getProgramInfo(progFd);
+  if (!info.btfId)
+    throw new TsbpfError(`${what}: the target program '${info.name}' (id ${info.id}) was loaded without BTF`);
+  const btfFd = btfGetFdById(info.btfId);
+  let btf: Btf;
+  try {
+    btf = parseBtf(getBtfInfo(btfFd, true).data!);
+  } finally {
+    closeFd(btfFd);
+  }
+  const fn = btf.typeByName(func, "func");
+  if (!fn)
+    throw new TsbpfError(
+      `${what}: the target program '${info.name}' (id ${info.id}) has no global function '${func}' in its BTF`,
+    );
+  return { progFd, id: fn.id };
+}
+
 function u32(n: number, size: number): Uint8Array {
   const b = new Uint8Array(size);
   new DataView(b.buffer).setUint32(0, n >>> 0, true);
@@ -282,7 +332,8 @@ function loadProgram(spec: ObjectSpec, prog: ProgramSpec, ctx: ProgramContext): 
   const core = applyCoreRelocations(spec, prog, ctx.symbols);
   for (const note of core.notes) ctx.log(`${what}: CO-RE: ${note}`);
   const relocated = relocateProgram({ ...prog, instructions: core.instructions }, ctx.mapFd, ctx.symbols);
-  const target = attachTarget(prog, ctx.symbols);
+  const ext = prog.type === ProgramType.EXT ? freplaceTarget(prog, ctx.options) : undefined;
+  const target = ext ?? attachTarget(prog, ctx.symbols);
   const flags =
     (prog.sleepable ? ProgFlags.SLEEPABLE : 0) |
     (prog.flags.includes("xdp-frags") ? ProgFlags.XDP_HAS_FRAGS : 0);
@@ -296,6 +347,7 @@ function loadProgram(spec: ObjectSpec, prog: ProgramSpec, ctx: ProgramContext): 
         name: prog.name.replace(/[^A-Za-z0-9_.]/g, "_"),
         ...(prog.attachType !== undefined ? { expectedAttachType: prog.attachType } : {}),
         ...(target ? { attachBtfId: target.id } : {}),
+        ...(ext ? { attachProgFd: ext.progFd } : {}),
         ...(target?.module !== undefined ? { attachBtfObjFd: ctx.symbols.moduleBtfFd(target.module) } : {}),
         progFlags: flags,
         kernVersion: spec.kernelVersion ?? kernelVersionCode(release()),
@@ -319,12 +371,13 @@ function loadProgram(spec: ObjectSpec, prog: ProgramSpec, ctx: ProgramContext): 
   } catch (e) {
     if (
       e instanceof SyscallError &&
-      TRAMPOLINE_ATTACH_TYPES.has(prog.attachType) &&
+      (TRAMPOLINE_ATTACH_TYPES.has(prog.attachType) || prog.type === ProgramType.EXT) &&
       [EPERM, EOPNOTSUPP, ENOTSUPP].includes(e.errno)
     )
       throw new NotSupportedError(
         "BPF trampolines",
-        `${what} runs through a BPF trampoline (fentry/fexit/fmod_ret/lsm), which this kernel does not permit (${e.errnoName} from BPF_PROG_LOAD): use a tracepoint, tp_btf or raw_tp program instead`,
+        `${what} runs through a BPF trampoline (fentry/fexit/fmod_ret/lsm/freplace), which this kernel does not permit (${e.errnoName} from BPF_PROG_LOAD)` +
+          (prog.type === ProgramType.EXT ? "" : ": use a tracepoint, tp_btf or raw_tp program instead"),
         { cause: e },
       );
     if (e instanceof VerifierError)

@@ -1,6 +1,7 @@
 /**
  * freplace that really replaces, on kernels with BPF trampolines (the QEMU kernel matrix):
- * an XDP program calling a global subprogram, and an EXT program replacing that subprogram.
+ * an XDP program calling a global subprogram, and an EXT program replacing that subprogram,
+ * loaded with KernelCollectionOptions.attachTargets; and the errors everywhere else.
  * Both are BPF C compiled here with clang-19, for their BTF and func_info.
  */
 import assert from "node:assert/strict";
@@ -9,11 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { attachFreplace, loadTracingProgram } from "../../../src/kernel/links/index.js";
-import { KernelCollection, loadBtfBlob, prepareObjectBtf } from "../../../src/kernel/object/index.js";
+import { NotSupportedError } from "../../../src/errors.js";
+import { attachFreplace } from "../../../src/kernel/links/index.js";
+import { KernelCollection } from "../../../src/kernel/object/index.js";
 import { testRun } from "../../../src/kernel/test-run.js";
 import { loadObjectFile } from "../../../src/object/index.js";
-import { kernelTest, uniqueName } from "../../helpers/kernel-gate.js";
+import { kernelTest } from "../../helpers/kernel-gate.js";
 
 const XDP_PASS = 2;
 const XDP_TX = 3;
@@ -62,33 +64,58 @@ kernelTest(
   "freplace: an EXT program replaces the XDP program's global subprogram (test run: PASS, TX, PASS)",
   { requires: ["trampoline"] },
   () => {
-    const targetSpec = loadObjectFile(compile("target", TARGET));
-    using target = KernelCollection.load(targetSpec);
+    using target = KernelCollection.load(loadObjectFile(compile("target", TARGET)));
     const entry = target.program("entry");
     assert.equal(testRun(entry, { dataIn: packet }).retval, XDP_PASS);
 
-    const funcId = targetSpec.btf?.typeByName("get_action", "func")?.id;
-    assert.ok(funcId, "get_action is a FUNC of the target's BTF");
-    const extSpec = loadObjectFile(compile("replacement", REPLACEMENT));
-    const ext = extSpec.programs.find((p) => p.name === "new_action");
-    assert.ok(ext && extSpec.btf, "new_action with BTF");
-    using btf = loadBtfBlob(prepareObjectBtf(extSpec, extSpec.btf).blob);
-    using prog = loadTracingProgram({
-      type: ext.type,
-      insns: ext.instructions,
-      license: ext.license,
-      name: uniqueName("freplace"),
-      attachProgFd: entry.fd,
-      attachBtfId: funcId,
-      btfFd: btf.fd,
-      // .BTF.ext counts bytes, BPF_PROG_LOAD counts instructions.
-      funcInfo: ext.funcInfo.map((f) => ({ insnOff: f.insnOff / 8, typeId: f.typeId })),
+    // The target as libbpf's bpf_program__set_attach_target: the function comes from the section.
+    using replacement = KernelCollection.load(loadObjectFile(compile("replacement", REPLACEMENT)), {
+      attachTargets: { new_action: { program: entry } },
     });
     {
-      using link = attachFreplace(prog);
+      using link = attachFreplace(replacement.program("new_action"));
       assert.equal(link.kind, "freplace");
       assert.equal(testRun(entry, { dataIn: packet }).retval, XDP_TX);
     }
     assert.equal(testRun(entry, { dataIn: packet }).retval, XDP_PASS, "the original is back once detached");
+  },
+);
+
+kernelTest(
+  "freplace: a missing or wrong target is a one-line error naming the program and the function (before loading)",
+  () => {
+    using target = KernelCollection.load(loadObjectFile(compile("target2", TARGET)));
+    const spec = loadObjectFile(compile("replacement2", REPLACEMENT));
+    assert.throws(
+      () => KernelCollection.load(spec),
+      /^TsbpfError: freplace program 'new_action' \(freplace\/get_action\): no target program \(give KernelCollectionOptions\.attachTargets\['new_action'\] = \{ program \}\)$/,
+    );
+    assert.throws(
+      () =>
+        KernelCollection.load(spec, {
+          attachTargets: { new_action: { program: target.program("entry"), function: "nope" } },
+        }),
+      /freplace program 'new_action' \(freplace\/get_action\): the target program 'entry' \(id \d+\) has no global function 'nope' in its BTF/,
+    );
+  },
+);
+
+kernelTest(
+  "freplace on a kernel without BPF trampolines: NotSupportedError naming them, nothing left loaded",
+  { lacks: ["trampoline"] },
+  () => {
+    using target = KernelCollection.load(loadObjectFile(compile("target3", TARGET)));
+    assert.throws(
+      () =>
+        KernelCollection.load(loadObjectFile(compile("replacement3", REPLACEMENT)), {
+          attachTargets: { new_action: { program: target.program("entry") } },
+        }),
+      (e: unknown) =>
+        e instanceof NotSupportedError &&
+        e.feature === "BPF trampolines" &&
+        /^freplace program|program 'new_action' \(freplace\/get_action\) runs through a BPF trampoline/.test(
+          e.message,
+        ),
+    );
   },
 );
