@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import { ProgramBuilder, R0, R1, R2, R6, R10 } from "../../../src/isa/builder.js";
 import { AtomicOp, Size } from "../../../src/isa/opcodes.js";
+import { attachProgram } from "../../../src/kernel/attach.js";
 import { attachKprobe, attachKprobeMulti, attachKretprobe } from "../../../src/kernel/links/index.js";
 import { KernelMap } from "../../../src/kernel/map.js";
 import { KernelProgram } from "../../../src/kernel/program.js";
@@ -189,5 +190,33 @@ kernelTest(
     const before = [slot(map, 1), slot(map, 2)];
     openClose(3);
     assert.deepEqual([slot(map, 1), slot(map, 2)], before);
+  },
+);
+
+kernelTest(
+  'kprobe.multi by glob (libbpf\'s SEC("kprobe.multi/__x64_sys_openat*")): the matching traceable functions, one link',
+  { requires: ["kprobe-multi"] },
+  () => {
+    using map = slotsMap(1);
+    using prog = KernelProgram.load({
+      type: "kprobe",
+      expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
+      license: "GPL",
+      name: uniqueName("kpglob"),
+      insns: forThisProcess(map, slotZero, addOne).build(),
+    });
+    const attachment = attachProgram(prog, "kprobe.multi", "__x64_sys_openat*");
+    try {
+      // openat and openat2, from available_filter_functions
+      assert.match(attachment.description, /^kprobe\.multi\/__x64_sys_openat\* \(([2-9]|\d\d+) functions\)$/);
+      openClose(5);
+      assert.ok(slot(map, 0) >= 5n, `hits: ${slot(map, 0)}`);
+    } finally {
+      attachment.link.close();
+    }
+    assert.throws(
+      () => attachProgram(prog, "kprobe.multi", "tsbpf_no_such_function_*"),
+      /kprobe\.multi: no kernel function matches 'tsbpf_no_such_function_\*'/,
+    );
   },
 );
