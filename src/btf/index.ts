@@ -34,3 +34,4 @@ export { dumpC, type DumpCOptions } from "./dump-c.js";
 export { loadKernelBtf, loadModuleBtf, KERNEL_BTF_DIR, KERNEL_BTF_PATH } from "./kernel.js";
 export * from "./core/index.js";
 export { decodeBtfValue, decodeBtfType } from "./value.js";
+export { bpftoolTypeName } from "./signature.js";

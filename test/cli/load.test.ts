@@ -204,24 +204,45 @@ describeKernel("tsbpf load on the running kernel", () => {
       const pin = `${dir}/tracepoint_openat`;
       const ours = await tsbpf("prog", "dump", "xlated", "pinned", pin);
       assert.equal(ours.code, 0, ours.err);
-      const bpftool = execFileSync("bpftool", ["prog", "dump", "xlated", "pinned", pin], {
-        encoding: "utf8",
-      });
-      // bpftool adds the C prototype and source lines from BTF; the instructions must be the same
-      const insns = (text: string) => text.split("\n").filter((l) => /^ *\d+: /.test(l));
-      assert.ok(insns(bpftool).length > 20);
-      assert.deepEqual(insns(ours.out), insns(bpftool));
+      const bpftoolDump = (path: string, ...extra: string[]): string =>
+        execFileSync("bpftool", ["prog", "dump", "xlated", "pinned", path, ...extra], { encoding: "utf8" });
+      // bpftool's text to the byte: the C prototype and the source lines from the program's BTF
+      assert.equal(ours.out, bpftoolDump(pin));
+      assert.match(ours.out, /^int tracepoint_openat\(struct trace_event_raw_sys_enter \* ctx\):$/m);
       assert.match(ours.out, /^   5: \(85\) call bpf_ringbuf_reserve#-?\d+$/m);
+      assert.equal(
+        (await tsbpf("prog", "dump", "xlated", "pinned", pin, "linum")).out,
+        bpftoolDump(pin, "linum"),
+      );
+      // subprograms (a prototype each, calls named by their JITed symbols), callbacks
+      // (subprog[+N]) and kfunc calls (named from kallsyms)
+      for (const [object, prog] of [
+        ["bpf/lang/subprograms.bpf.o", "subprogram_calls"],
+        ["bpf/scenarios/bpf_loop_1000.bpf.o", "bpf_loop_1000"],
+        ["bpf/scenarios/open_coded_iter_1000.bpf.o", "open_coded_iter_1000"],
+      ] as const) {
+        const at = `${dir}/more-${prog}`;
+        assert.equal((await tsbpf("load", `${root}${object}`, "--pin-progs", at)).code, 0);
+        const text = (await tsbpf("prog", "dump", "xlated", "pinned", `${at}/${prog}`)).out;
+        assert.equal(text, bpftoolDump(`${at}/${prog}`), prog);
+      }
       assert.match(ours.out, /^   1: \(18\) r1 = map\[id:\d+\]$/m);
       const llvm = await tsbpf("prog", "dump", "xlated", pin, "--syntax", "llvm");
       assert.match(llvm.out, /^   5: call 0x83$/m);
       assert.match(llvm.out, /^   0: r7 = r1$/m);
-      const json = JSON.parse((await tsbpf("prog", "dump", "xlated", pin, "--json")).out) as {
+      const json = JSON.parse((await tsbpf("prog", "dump", "xlated", pin, "linum", "--json")).out) as {
         pc: number;
         raw: string;
         disasm: string;
+        proto?: string;
+        src?: string;
+        file?: string;
+        line_num?: number;
       }[];
-      assert.deepEqual(json[1], { pc: 1, raw: json[1]!.raw, disasm: json[1]!.disasm });
+      assert.equal(json[0]!.proto, "int tracepoint_openat(struct trace_event_raw_sys_enter * ctx)");
+      assert.equal(json[0]!.file, "./bpf/progs/tracepoint_openat.bpf.c");
+      assert.ok(json[0]!.line_num! > 0 && json[0]!.src!.length > 0);
+      assert.deepEqual(Object.keys(json[1]!), ["pc", "raw", "disasm", "src", "file", "line_num", "line_col"]);
       assert.equal(json[2]!.pc, 3, "lddw takes two slots");
       const bad = await tsbpf("prog", "dump", "jited", pin);
       assert.equal(bad.code, 2);

@@ -1,12 +1,21 @@
 import { readFileSync } from "node:fs";
+import { bpftoolTypeName, parseBtf, type Btf } from "../../btf/index.js";
 import { decode } from "../../isa/codec.js";
 import { helperByName } from "../../isa/helpers.js";
 import type { Instruction } from "../../isa/instruction.js";
 import { formatInstruction } from "../../isa/llvm/index.js";
-import { Class, JumpOp, LDDW } from "../../isa/opcodes.js";
+import { Class, JumpOp, LDDW, PseudoCall, PseudoLd } from "../../isa/opcodes.js";
 import { SyscallError } from "../../kernel/errors.js";
 import { KernelProgram } from "../../kernel/program.js";
-import { getProgramInfo, readFdInfo, type ProgramInfo } from "../../kernel/sys/index.js";
+import {
+  btfGetFdById,
+  closeFd,
+  getBtfInfo,
+  getProgramInfo,
+  readFdInfo,
+  type ProgramInfo,
+  type ProgramLineInfo,
+} from "../../kernel/sys/index.js";
 import { UsageError, type Command, type CommandIO } from "../command.js";
 
 /**
@@ -146,45 +155,132 @@ function kernelSymbols(): { base: bigint | undefined; names: Map<bigint, string>
   return (kallsyms = { base, names });
 }
 
-/** One line of an xlated dump. */
+/** One line of an xlated dump, with bpftool's JSON fields from BTF where the program has them. */
 export interface XlatedLine {
   /** Instruction index (lddw takes two). */
   pc: number;
   /** The instruction's bytes, hex. */
   raw: string;
   disasm: string;
+  /** The prototype of the function starting here ("int f(struct xdp_md * ctx)"). */
+  proto?: string;
+  /** The source line starting here (leading blanks removed), and with `linum` where it is. */
+  src?: string;
+  file?: string;
+  line_num?: number;
+  line_col?: number;
+}
+
+/** What a program's BTF says about its instructions (BPF_OBJ_GET_INFO_BY_FD with func/line info). */
+export interface XlatedSource {
+  readonly btf: Btf;
+  readonly funcInfo: readonly { readonly insnOff: number; readonly typeId: number }[];
+  readonly lineInfo: readonly ProgramLineInfo[];
+  /** Also give each source line's file, line and column (bpftool's `linum`). */
+  readonly linum?: boolean;
 }
 
 /**
  * The kernel's translated instructions of a program in verifier (bpftool) or LLVM syntax. As in
  * bpftool, helper calls (whose immediates the kernel turned into offsets from __bpf_call_base)
- * are named from /proc/kallsyms, and map loads print as map[id:N] / map[id:N][0]+OFF.
+ * are named from /proc/kallsyms, map loads print as map[id:N] / map[id:N][0]+OFF, and with the
+ * program's BTF each function's prototype and each source line come before their first instruction.
  */
-export function dumpXlated(bytes: Uint8Array, syntax: Syntax): XlatedLine[] {
+export function dumpXlated(
+  bytes: Uint8Array,
+  syntax: Syntax,
+  source?: XlatedSource,
+  jitedKsyms: readonly bigint[] = [],
+): XlatedLine[] {
   const program = decode(bytes, { file: "xlated", validate: false });
+  const funcs = new Map(source?.funcInfo.map((f) => [f.insnOff, f.typeId]));
+  const lines = new Map(source?.lineInfo.map((l) => [l.insnOff, l]));
+  const text = (off: number): string => source!.btf.strings.get(off);
   const out: XlatedLine[] = [];
   let pc = 0;
   for (const insn of program) {
     const slots = insn.code === LDDW ? 2 : 1;
     const raw = Buffer.from(bytes.subarray(pc * 8, (pc + slots) * 8)).toString("hex");
-    out.push({ pc, raw, disasm: xlatedText(insn, syntax) });
+    const line: XlatedLine = { pc, raw, disasm: xlatedText(insn, syntax, jitedKsyms) };
+    const func = funcs.get(pc);
+    if (func !== undefined) line.proto = bpftoolTypeName(source!.btf, func);
+    const l = lines.get(pc);
+    if (l) {
+      line.src = text(l.lineOff).trimStart();
+      if (source!.linum) {
+        line.file = text(l.fileNameOff);
+        line.line_num = l.lineNumber;
+        line.line_col = l.column;
+      }
+    }
+    out.push(line);
     pc += slots;
   }
   return out;
 }
 
-function xlatedText(insn: Instruction, syntax: Syntax): string {
+/** bpftool's text: "PROTO:", "; SRC [file:F line_num:N line_col:C]", "  PC: (op) insn". */
+export function formatXlated(lines: readonly XlatedLine[]): string {
+  return lines
+    .flatMap((l) => [
+      ...(l.proto !== undefined ? [`${l.proto}:`] : []),
+      ...(l.src !== undefined
+        ? [
+            `; ${l.src}${l.file !== undefined ? ` [file:${l.file} line_num:${l.line_num} line_col:${l.line_col}]` : ""}`,
+          ]
+        : []),
+      `${String(l.pc).padStart(4)}: ${l.disasm}`,
+    ])
+    .join("\n");
+}
+
+/** The program's BTF and func/line info, when it was loaded with BTF. */
+function programSource(fd: number, linum: boolean): XlatedSource | undefined {
+  const info = getProgramInfo(fd, { btfInfo: true });
+  if (!info.btfId) return undefined;
+  const btfFd = btfGetFdById(info.btfId);
+  try {
+    const data = getBtfInfo(btfFd, true).data!;
+    return { btf: parseBtf(data), funcInfo: info.funcInfo ?? [], lineInfo: info.lineInfo ?? [], linum };
+  } finally {
+    closeFd(btfFd);
+  }
+}
+
+function xlatedText(insn: Instruction, syntax: Syntax, jitedKsyms: readonly bigint[]): string {
   const prefix = syntax === "verifier" ? `(${insn.code.toString(16).padStart(2, "0")}) ` : "";
-  if (insn.code === LDDW && (insn.src === 1 || insn.src === 2)) {
-    // BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE: the kernel reports the map's id
-    const value = insn.src === 1 ? `map[id:${insn.imm}]` : `map[id:${insn.imm}][0]+${insn.imm2 ?? 0}`;
+  const signed = (n: number): string => (n < 0 ? `${n}` : `+${n}`);
+  if (insn.code === LDDW && (insn.src === PseudoLd.MAP_FD || insn.src === PseudoLd.MAP_VALUE)) {
+    // the kernel reports the map's id
+    const value =
+      insn.src === PseudoLd.MAP_FD ? `map[id:${insn.imm}]` : `map[id:${insn.imm}][0]+${insn.imm2 ?? 0}`;
     return `${prefix}r${insn.dst} = ${value}`;
   }
-  if (insn.code === (Class.JMP | JumpOp.CALL) && insn.src === 0) {
+  if (insn.code === LDDW && insn.src === PseudoLd.FUNC && syntax === "verifier")
+    return `${prefix}r${insn.dst} = subprog[${signed(insn.imm)}]`;
+  if (insn.code === (Class.JMP | JumpOp.CALL) && syntax === "verifier") {
+    const { base, names } = kernelSymbols();
+    if (insn.src === PseudoCall.CALL) {
+      // After the JIT the kernel keeps the relative offset in `off` and the subprogram's index in
+      // `imm`: bpftool names the callee from the JITed functions' addresses.
+      const address = jitedKsyms[insn.imm];
+      // programs loaded after the symbols were read are not in them yet: read them again
+      let name = address !== undefined ? names.get(address) : undefined;
+      if (address !== undefined && name === undefined) {
+        kallsyms = undefined;
+        name = kernelSymbols().names.get(address);
+      }
+      const target = address === undefined ? "" : `#${name ?? `0x${address.toString(16)}`}`;
+      return `${prefix}call pc${signed(insn.off)}${target}`;
+    }
+    // helpers and kfuncs: an offset from __bpf_call_base, named from /proc/kallsyms
+    const name = base !== undefined ? names.get(base + BigInt(insn.imm)) : undefined;
+    if (name !== undefined) return `${prefix}call ${name}#${insn.imm}`;
+  }
+  if (insn.code === (Class.JMP | JumpOp.CALL) && insn.src === PseudoCall.HELPER) {
+    // LLVM syntax wants the helper's id
     const { base, names } = kernelSymbols();
     const name = base !== undefined ? names.get(base + BigInt(insn.imm)) : undefined;
-    // bpftool prints the name with the raw offset; LLVM syntax wants the helper's id.
-    if (name !== undefined && syntax === "verifier") return `${prefix}call ${name}#${insn.imm}`;
     const helper = name !== undefined ? helperByName(name) : undefined;
     if (helper) return formatInstruction({ ...insn, imm: helper.id }, { syntax, annotate: false });
   }
@@ -241,21 +337,23 @@ async function run(args: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     if (verb === "dump") {
-      const [what, ...selector] = words;
+      const [what, ...rest] = words;
       if (what !== "xlated")
         throw new UsageError(`prog dump ${what ?? ""}: only 'xlated' is supported`.trim());
+      // bpftool's trailing keyword: source file, line and column of each line
+      const linum = rest.at(-1) === "linum";
+      const selector = linum ? rest.slice(0, -1) : rest;
       const prog = openProgram(selector);
       try {
-        const info = getProgramInfo(prog.fd, { xlated: true });
-        const lines = dumpXlated(info.xlatedInsns ?? new Uint8Array(0), syntax);
+        const info = getProgramInfo(prog.fd, { xlated: true, jitedKsyms: true });
+        const lines = dumpXlated(
+          info.xlatedInsns ?? new Uint8Array(0),
+          syntax,
+          programSource(prog.fd, linum),
+          info.jitedKsyms,
+        );
         if (json) print(lines);
-        else
-          io.out(
-            [
-              `${info.name || `prog_${info.id}`}:`,
-              ...lines.map((l) => `${String(l.pc).padStart(4)}: ${l.disasm}`),
-            ].join("\n"),
-          );
+        else io.out(formatXlated(lines));
       } finally {
         prog.close();
       }
@@ -274,7 +372,7 @@ async function run(args: string[], io: CommandIO): Promise<number> {
 
 const command: Command = {
   usage:
-    "prog list|show [PROG] | dump xlated PROG [--syntax verifier|llvm]  [--json|--pretty]   PROG: ID | id ID | name NAME | pinned PATH",
+    "prog list|show [PROG] | dump xlated PROG [linum] [--syntax verifier|llvm]  [--json|--pretty]   PROG: ID | id ID | name NAME | pinned PATH",
   run,
 };
 export default command;

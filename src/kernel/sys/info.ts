@@ -61,6 +61,22 @@ export interface ProgramInfo {
   readonly xlatedInsns?: Uint8Array;
   /** The JIT's machine code (when requested). */
   readonly jitedInsns?: Uint8Array;
+  /** func_info records (when requested): where each function starts, its BTF FUNC. */
+  readonly funcInfo?: readonly { readonly insnOff: number; readonly typeId: number }[];
+  /** line_info records (when requested), offsets in instructions; names are offsets in the program's BTF strings. */
+  readonly lineInfo?: readonly ProgramLineInfo[];
+  /** Kernel addresses of the JITed functions, by subprogram index (when requested). */
+  readonly jitedKsyms?: readonly bigint[];
+}
+
+/** One bpf_line_info of a loaded program. */
+export interface ProgramLineInfo {
+  /** Instruction index (of the xlated instructions). */
+  readonly insnOff: number;
+  readonly fileNameOff: number;
+  readonly lineOff: number;
+  readonly lineNumber: number;
+  readonly column: number;
 }
 
 /** What getProgramInfo fetches besides the fixed fields. */
@@ -69,6 +85,10 @@ export interface ProgramInfoOptions {
   xlated?: boolean;
   /** Fetch the JITed machine code (jitedInsns). */
   jited?: boolean;
+  /** Fetch func_info and line_info (funcInfo, lineInfo): BTF ids and source lines per instruction. */
+  btfInfo?: boolean;
+  /** Fetch the JITed functions' addresses (jitedKsyms: the main program, then each subprogram). */
+  jitedKsyms?: boolean;
 }
 
 /** BPF_OBJ_GET_INFO_BY_FD of a program. */
@@ -77,13 +97,42 @@ export function getProgramInfo(fd: number, options: ProgramInfoOptions = {}): Pr
   const mapIds = new Uint8Array(first.nr_map_ids * 4);
   const xlated = options.xlated ? new Uint8Array(first.xlated_prog_len) : undefined;
   const jited = options.jited ? new Uint8Array(first.jited_prog_len) : undefined;
+  const funcRecs = options.btfInfo
+    ? new Uint8Array(first.nr_func_info * first.func_info_rec_size)
+    : undefined;
+  const lineRecs = options.btfInfo
+    ? new Uint8Array(first.nr_line_info * first.line_info_rec_size)
+    : undefined;
+  const ksyms = options.jitedKsyms ? new Uint8Array(first.nr_jited_ksyms * 8) : undefined;
   let info = first;
-  if (mapIds.byteLength || xlated?.byteLength || jited?.byteLength) {
+  if (
+    mapIds.byteLength ||
+    xlated?.byteLength ||
+    jited?.byteLength ||
+    funcRecs?.byteLength ||
+    lineRecs?.byteLength ||
+    ksyms?.byteLength
+  ) {
     info = getInfo(fd, PROG_INFO, {
       nr_map_ids: first.nr_map_ids,
       map_ids: mapIds,
       ...(xlated ? { xlated_prog_len: xlated.byteLength, xlated_prog_insns: xlated } : {}),
       ...(jited ? { jited_prog_len: jited.byteLength, jited_prog_insns: jited } : {}),
+      ...(funcRecs?.byteLength
+        ? {
+            nr_func_info: first.nr_func_info,
+            func_info_rec_size: first.func_info_rec_size,
+            func_info: funcRecs,
+          }
+        : {}),
+      ...(lineRecs?.byteLength
+        ? {
+            nr_line_info: first.nr_line_info,
+            line_info_rec_size: first.line_info_rec_size,
+            line_info: lineRecs,
+          }
+        : {}),
+      ...(ksyms?.byteLength ? { nr_jited_ksyms: first.nr_jited_ksyms, jited_ksyms: ksyms } : {}),
     });
   }
   const ids = new DataView(mapIds.buffer);
@@ -116,7 +165,57 @@ export function getProgramInfo(fd: number, options: ProgramInfoOptions = {}): Pr
     attachBtfId: info.attach_btf_id,
     ...(xlated ? { xlatedInsns: xlated.subarray(0, Math.min(xlated.byteLength, info.xlated_prog_len)) } : {}),
     ...(jited ? { jitedInsns: jited.subarray(0, Math.min(jited.byteLength, info.jited_prog_len)) } : {}),
+    ...(ksyms
+      ? {
+          jitedKsyms: records(ksyms, Math.min(first.nr_jited_ksyms, info.nr_jited_ksyms), 8, (v, o) =>
+            v.getBigUint64(o, true),
+          ),
+        }
+      : {}),
+    ...(funcRecs
+      ? {
+          funcInfo: records(
+            funcRecs,
+            Math.min(first.nr_func_info, info.nr_func_info),
+            first.func_info_rec_size,
+            (v, o) => ({
+              insnOff: v.getUint32(o, true),
+              typeId: v.getUint32(o + 4, true),
+            }),
+          ),
+        }
+      : {}),
+    ...(lineRecs
+      ? {
+          lineInfo: records(
+            lineRecs,
+            Math.min(first.nr_line_info, info.nr_line_info),
+            first.line_info_rec_size,
+            (v, o) => {
+              const lineCol = v.getUint32(o + 12, true);
+              return {
+                insnOff: v.getUint32(o, true),
+                fileNameOff: v.getUint32(o + 4, true),
+                lineOff: v.getUint32(o + 8, true),
+                lineNumber: lineCol >>> 10,
+                column: lineCol & 0x3ff,
+              };
+            },
+          ),
+        }
+      : {}),
   };
+}
+
+/** `count` records of `size` bytes (the kernel's record size, which may grow) decoded by `read`. */
+function records<T>(
+  bytes: Uint8Array,
+  count: number,
+  size: number,
+  read: (v: DataView, offset: number) => T,
+): T[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: count }, (_, i) => read(v, i * size));
 }
 
 /** struct bpf_map_info, decoded. */
