@@ -160,3 +160,35 @@ test("bad input: exit 2 and one line naming file and offset", async () => {
   assert.equal(usage.code, 2);
   assert.match(usage.err, /unknown syntax 'att'/);
 });
+
+/** Every compiled object of the repository and the bench. */
+function allObjects(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allObjects(join(dir, e.name)) : e.name.endsWith(".o") ? [join(dir, e.name)] : [],
+  );
+}
+
+test("disasm -r prints ELF and CO-RE relocations as llvm-objdump-19 -dr does, on every object", async (t) => {
+  try {
+    execFileSync("llvm-objdump-19", ["--version"], { stdio: "ignore" });
+  } catch {
+    return t.skip("llvm-objdump-19 not installed");
+  }
+  const objects = [...allObjects(join(REPO, "bpf")), ...OBJECTS];
+  let relocations = 0;
+  for (const o of objects) {
+    const theirs = execFileSync("llvm-objdump-19", ["-dr", "--no-show-raw-insn", o], { encoding: "utf8" })
+      .split("\n")
+      .slice(3) // blank, "FILE: file format elf64-bpf", blank
+      .join("\n")
+      .trimEnd();
+    const ours = await disasm(o, "-r");
+    assert.equal(ours.code, 0, ours.err);
+    // our ` ; src=1`-style comments keep the text re-assemblable; objdump has none
+    assert.equal(ours.out.replace(/ ; .*$/gm, ""), theirs, o);
+    relocations += (theirs.match(/^\t\t[0-9a-f]{16}: {2}/gm) ?? []).length;
+  }
+  assert.ok(relocations > 500, `${relocations} relocations compared`);
+  t.diagnostic(`${objects.length} objects, ${relocations} relocations (ELF and CO-RE)`);
+});

@@ -32,3 +32,4 @@ export {
   CORE_POISON_LDDW,
   type PatchOutcome,
 } from "./patch.js";
+export { describeCoreRelo } from "./objdump.js";

@@ -1,6 +1,20 @@
 import { readFile } from "node:fs/promises";
+import { describeCoreRelo, parseBtf, parseBtfExt, type Btf, type BtfExt } from "../../btf/index.js";
 import { FormatError, TsbpfError } from "../../errors.js";
-import { ElfFile, SHT_NOBITS, STT_FUNC, STT_NOTYPE, STT_SECTION, type ElfSection } from "../../elf/index.js";
+import {
+  ElfFile,
+  R_BPF_64_32,
+  R_BPF_64_64,
+  R_BPF_64_ABS32,
+  R_BPF_64_ABS64,
+  R_BPF_64_NODYLD32,
+  R_BPF_NONE,
+  SHT_NOBITS,
+  STT_FUNC,
+  STT_NOTYPE,
+  STT_SECTION,
+  type ElfSection,
+} from "../../elf/index.js";
 import { decode, InvalidInstructionError } from "../../isa/codec.js";
 import type { Instruction } from "../../isa/instruction.js";
 import { slotIndexes } from "../../isa/instruction.js";
@@ -16,13 +30,26 @@ interface DisasmArgs {
   readonly syntax: Syntax;
   readonly section?: string;
   readonly alu32: boolean;
+  /** Print each instruction's relocations after it, as llvm-objdump -dr. */
+  readonly relocs: boolean;
 }
+
+/** R_BPF_* names, as llvm-objdump prints them. */
+const RELOCATION_NAMES: Readonly<Record<number, string>> = {
+  [R_BPF_NONE]: "R_BPF_NONE",
+  [R_BPF_64_64]: "R_BPF_64_64",
+  [R_BPF_64_ABS64]: "R_BPF_64_ABS64",
+  [R_BPF_64_ABS32]: "R_BPF_64_ABS32",
+  [R_BPF_64_NODYLD32]: "R_BPF_64_NODYLD32",
+  [R_BPF_64_32]: "R_BPF_64_32",
+};
 
 function parseArgs(args: readonly string[]): DisasmArgs {
   let file: string | undefined;
   let syntax: Syntax = "llvm";
   let section: string | undefined;
   let alu32 = false;
+  let relocs = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s) : [arg, undefined];
@@ -38,12 +65,13 @@ function parseArgs(args: readonly string[]): DisasmArgs {
       syntax = v as Syntax;
     } else if (flag === "--section" || flag === "-j") section = value();
     else if (flag === "--alu32") alu32 = true;
+    else if (flag === "--reloc" || flag === "-r") relocs = true;
     else if (arg.startsWith("-")) throw new UsageError(`unknown option '${arg}'`);
     else if (file === undefined) file = arg;
     else throw new UsageError(`unexpected argument '${arg}'`);
   }
   if (file === undefined) throw new UsageError("missing FILE");
-  return { file, syntax, alu32, ...(section !== undefined ? { section } : {}) };
+  return { file, syntax, alu32, relocs, ...(section !== undefined ? { section } : {}) };
 }
 
 /** The conformance-dialect disassembler, loaded only when asked for. */
@@ -100,6 +128,8 @@ interface Code {
   /** Function symbols by slot, for `<func>:` headers, and names for jump comments. */
   readonly labels: Map<number, string[]>;
   readonly symbols: { name: string; value: number }[];
+  /** objdump's relocation lines, by the slot of the instruction they apply to. */
+  readonly relocations: Map<number, string[]>;
 }
 
 function decodeAt(
@@ -120,15 +150,33 @@ function decodeAt(
   }
 }
 
+/** The object's BTF and .BTF.ext, for its CO-RE relocations (none without them). */
+function coreRelocations(elf: ElfFile, file: string): { btf: Btf; ext: BtfExt } | undefined {
+  const btfSection = elf.section(".BTF");
+  const extSection = elf.section(".BTF.ext");
+  if (!btfSection || !extSection) return undefined;
+  const btf = parseBtf(btfSection.data, { file: `${file}(.BTF)` });
+  return { btf, ext: parseBtfExt(extSection.data, btf, { file: `${file}(.BTF.ext)` }) };
+}
+
 function codeOf(bytes: Uint8Array, file: string, args: DisasmArgs): Code[] {
   const validate = args.syntax === "conformance";
   const isElf =
     bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
   if (!isElf) {
     if (args.section !== undefined) throw new TsbpfError(`${file}: --section needs an ELF object`);
-    return [{ program: decodeAt(bytes, file, 0, validate), base: 0, labels: new Map(), symbols: [] }];
+    return [
+      {
+        program: decodeAt(bytes, file, 0, validate),
+        base: 0,
+        labels: new Map(),
+        symbols: [],
+        relocations: new Map(),
+      },
+    ];
   }
   const elf = ElfFile.parse(bytes, file);
+  const core = args.relocs ? coreRelocations(elf, file) : undefined;
   let sections = elf.executableSections.filter((s) => s.type !== SHT_NOBITS && s.size > 0);
   if (args.section !== undefined) {
     sections = sections.filter((s) => s.name === args.section);
@@ -139,12 +187,34 @@ function codeOf(bytes: Uint8Array, file: string, args: DisasmArgs): Code[] {
     for (const sym of elf.symbolsIn(s))
       if ((sym.type === STT_FUNC || sym.type === STT_NOTYPE) && sym.name !== "" && sym.value % 8 === 0)
         labels.set(sym.value / 8, [...(labels.get(sym.value / 8) ?? []), sym.name]);
+    const relocations = new Map<number, string[]>();
+    if (args.relocs)
+      for (const r of elf.relocationsFor(s)) {
+        const slot = Math.floor(r.offset / 8);
+        // a section symbol is named after its section
+        const target =
+          r.symbol.type === STT_SECTION ? (elf.sections[r.symbol.sectionIndex]?.name ?? "") : r.symbol.name;
+        const addend = r.addend ? `+0x${r.addend.toString(16)}` : "";
+        relocations.set(slot, [
+          ...(relocations.get(slot) ?? []),
+          `\t\t${r.offset.toString(16).padStart(16, "0")}:  ${RELOCATION_NAMES[r.type] ?? `unknown(${r.type})`}\t${target}${addend}`,
+        ]);
+      }
+    // then the CO-RE relocations of .BTF.ext, as llvm-objdump -dr
+    for (const r of core?.ext.coreRelos.get(s.name) ?? []) {
+      const slot = Math.floor(r.insnOff / 8);
+      relocations.set(slot, [
+        ...(relocations.get(slot) ?? []),
+        `\t\t${r.insnOff.toString(16).padStart(16, "0")}:  CO-RE ${describeCoreRelo(core!.btf, r)}`,
+      ]);
+    }
     return {
       name: s.name,
       program: decodeAt(s.data, file, s.offset, validate, s.name),
       base: s.offset,
       labels,
       symbols: codeSymbols(elf, s),
+      relocations,
     };
   });
 }
@@ -170,12 +240,13 @@ async function render(code: Code, file: string, args: DisasmArgs): Promise<strin
       text = semi < 0 ? text + comment : text.slice(0, semi) + comment + text.slice(semi);
     }
     lines.push(`${String(slot).padStart(8)}:\t${text}`);
+    lines.push(...(code.relocations.get(slot) ?? []));
   });
   return lines;
 }
 
 const command: Command = {
-  usage: "disasm FILE|OBJ.o [--syntax llvm|verifier|conformance] [--section NAME] [--alu32]",
+  usage: "disasm FILE|OBJ.o [--syntax llvm|verifier|conformance] [--section NAME] [--alu32] [-r|--reloc]",
   async run(args, io) {
     const parsed = parseArgs(args);
     const { file } = parsed;
