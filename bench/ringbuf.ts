@@ -274,21 +274,29 @@ const capacity = (size: number): number => Math.floor((RING_SIZE - 1) / ((size +
 /** Fill-and-drain rounds of a drain measurement: about DRAIN_EVENTS events in all. */
 const rounds = (size: number): number => Math.ceil(DRAIN_EVENTS / capacity(size));
 
-/** Drain mode in this process: the program fills the ring, then only the drain is timed. */
-function tsbpfDrain(s: Setup, reader: RingBufferReader, size: number, api: RingApi, count: number): Outcome {
-  const program = s.programs.get(`ringbuf_${size}`)!;
-  const ctxIn = new Uint8Array(BigUint64Array.of(BigInt(capacity(size))).buffer);
-  const seq = new Sequence();
-  seq.expected = Number(stat(s.stats, STAT_PRODUCED));
+/**
+ * `count` fill-and-drain rounds (after DRAIN_WARMUP untimed ones, while the JIT compiles the
+ * loop): `program` fills the buffer with `records` records, then only `drain` is timed.
+ */
+function drainRounds(
+  s: Setup,
+  program: string,
+  records: number,
+  count: number,
+  drain: () => number,
+  extra: () => { lost: number; seqErrors: number },
+): Outcome {
+  const prog = s.programs.get(program)!;
+  const ctxIn = new Uint8Array(BigUint64Array.of(BigInt(records)).buffer);
   let events = 0;
   let ns = 0;
   const roundNs: number[] = [];
   for (let i = -DRAIN_WARMUP; i < count; i++) {
-    testRun(program, { ctxIn, ctxSizeOut: 0 });
+    testRun(prog, { ctxIn, ctxSizeOut: 0 });
     const start = process.hrtime.bigint();
-    const n = drainOnce(reader, api, seq);
+    const n = drain();
     const took = Number(process.hrtime.bigint() - start);
-    if (i < 0) continue; // warm-up: the JIT compiles the loop
+    if (i < 0) continue;
     ns += took;
     events += n;
     roundNs.push(took / Math.max(n, 1));
@@ -298,10 +306,23 @@ function tsbpfDrain(s: Setup, reader: RingBufferReader, size: number, api: RingA
     seconds: ns / 1e9,
     produced: Number(stat(s.stats, STAT_PRODUCED)),
     drops: Number(stat(s.stats, STAT_DROPS)),
-    lost: 0,
-    seqErrors: seq.errors,
+    ...extra(),
     roundNs,
   };
+}
+
+/** Drain mode in this process: the program fills the ring, then only the drain is timed. */
+function tsbpfDrain(s: Setup, reader: RingBufferReader, size: number, api: RingApi, count: number): Outcome {
+  const seq = new Sequence();
+  seq.expected = Number(stat(s.stats, STAT_PRODUCED));
+  return drainRounds(
+    s,
+    `ringbuf_${size}`,
+    capacity(size),
+    count,
+    () => drainOnce(reader, api, seq),
+    () => ({ lost: 0, seqErrors: seq.errors }),
+  );
 }
 
 function libbpfDrain(s: Setup, size: number, count: number): Outcome {
@@ -327,36 +348,18 @@ const perfCapacity = (size: number): number =>
  * the drain is timed. A reader per turn: the C consumer's exit clears the map's slots.
  */
 function tsbpfPerfDrain(s: Setup, size: number, api: RingApi, count: number): Outcome {
-  const program = s.programs.get(`perf_${size}`)!;
-  const ctxIn = new Uint8Array(BigUint64Array.of(BigInt(perfCapacity(size))).buffer);
   using reader = PerfBufferReader.open(s.events, { pageCount: PERF_PAGES, wakeupEvents: PERF_WAKEUP_EVENTS });
   const { check, errors } = perfSequence();
-  const drain =
+  return drainRounds(
+    s,
+    `perf_${size}`,
+    perfCapacity(size),
+    count,
     api === "consume"
       ? () => reader.consume((r) => r.type === "sample" && check(seqOf(r.data), r.cpu))
-      : () => reader.consumeRaw((view, offset, _length, cpu) => check(seqAt(view, offset), cpu));
-  let events = 0;
-  let ns = 0;
-  const roundNs: number[] = [];
-  for (let i = -DRAIN_WARMUP; i < count; i++) {
-    testRun(program, { ctxIn, ctxSizeOut: 0 });
-    const start = process.hrtime.bigint();
-    const n = drain();
-    const took = Number(process.hrtime.bigint() - start);
-    if (i < 0) continue;
-    ns += took;
-    events += n;
-    roundNs.push(took / Math.max(n, 1));
-  }
-  return {
-    events,
-    seconds: ns / 1e9,
-    produced: Number(stat(s.stats, STAT_PRODUCED)),
-    drops: Number(stat(s.stats, STAT_DROPS)),
-    lost: Number(reader.lost),
-    seqErrors: errors(),
-    roundNs,
-  };
+      : () => reader.consumeRaw((view, offset, _length, cpu) => check(seqAt(view, offset), cpu)),
+    () => ({ lost: Number(reader.lost), seqErrors: errors() }),
+  );
 }
 
 function libbpfPerfDrain(s: Setup, size: number, count: number): Outcome {

@@ -111,6 +111,33 @@ static uint64_t get_stat(int stats, uint32_t slot)
 	return v;
 }
 
+/**
+ * Opens the ring buffer, or the perf buffer with `pages` per CPU. perf_buffer__new's events wake
+ * the reader at every sample, which costs ~10 us each in a VM (a self-IPI): like the ring
+ * buffer's producer, they wake it every WAKEUP_EVENTS samples. Returns non-zero on failure.
+ */
+static int open_reader(int map, int perf, unsigned long pages, struct state *s, struct ring_buffer **rb,
+		       struct perf_buffer **pb)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW,
+		.sample_period = 1,
+		.wakeup_events = WAKEUP_EVENTS,
+	};
+	if (perf)
+		*pb = perf_buffer__new_raw(map, pages, &attr, perf_event, s, NULL);
+	else
+		*rb = ring_buffer__new(map, ring_sample, s, NULL);
+	if (perf ? !*pb : !*rb) {
+		fprintf(stderr, "consumer: %s: %s\n", perf ? "perf_buffer__new" : "ring_buffer__new",
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 /** The drain modes (see the top comment). */
 static int drain(int argc, char **argv, int perf)
 {
@@ -128,22 +155,8 @@ static int drain(int argc, char **argv, int perf)
 	s.end = 1e300;
 	struct ring_buffer *rb = NULL;
 	struct perf_buffer *pb = NULL;
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_BPF_OUTPUT,
-		.sample_type = PERF_SAMPLE_RAW,
-		.sample_period = 1,
-		.wakeup_events = WAKEUP_EVENTS,
-	};
-	if (perf)
-		pb = perf_buffer__new_raw(map, strtoul(argv[7], NULL, 10), &attr, perf_event, &s, NULL);
-	else
-		rb = ring_buffer__new(map, ring_sample, &s, NULL);
-	if (perf ? !pb : !rb) {
-		fprintf(stderr, "consumer: %s: %s\n", perf ? "perf_buffer__new" : "ring_buffer__new",
-			strerror(errno));
+	if (open_reader(map, perf, perf ? strtoul(argv[7], NULL, 10) : 0, &s, &rb, &pb))
 		return 1;
-	}
 	uint32_t slot = STAT_PRODUCED;
 	bpf_map_lookup_elem(stats, &slot, &s.expected);
 	double seconds = 0;
@@ -207,24 +220,8 @@ int main(int argc, char **argv)
 	static struct state s;
 	struct ring_buffer *rb = NULL;
 	struct perf_buffer *pb = NULL;
-	// perf_buffer__new's events wake the reader at every sample, which costs ~10 us each in a
-	// VM (a self-IPI): like the ring buffer's producer, wake every WAKEUP_EVENTS samples.
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_BPF_OUTPUT,
-		.sample_type = PERF_SAMPLE_RAW,
-		.sample_period = 1,
-		.wakeup_events = WAKEUP_EVENTS,
-	};
-	if (perf)
-		pb = perf_buffer__new_raw(map, strtoul(argv[5], NULL, 10), &attr, perf_event, &s, NULL);
-	else
-		rb = ring_buffer__new(map, ring_sample, &s, NULL);
-	if (perf ? !pb : !rb) {
-		fprintf(stderr, "consumer: %s: %s\n", perf ? "perf_buffer__new" : "ring_buffer__new",
-			strerror(errno));
+	if (open_reader(map, perf, perf ? strtoul(argv[5], NULL, 10) : 0, &s, &rb, &pb))
 		return 1;
-	}
 
 	double start = now_seconds(), cpu_start = cpu_seconds();
 	s.end = start + seconds;

@@ -10,9 +10,10 @@
  * An access string that does not fit the types prints as `<kind> [id] 'spec' <why>`.
  */
 import type { Btf } from "../Btf.js";
-import { CORE_RELO_KIND_NAMES, CoreReloKind, type CoreRelo } from "../ext.js";
+import { CORE_RELO_KIND_NAMES, type CoreRelo } from "../ext.js";
 import { KIND_NUMBER } from "../kinds.js";
 import type { BtfType } from "../types.js";
+import { isEnumvalKind, isFieldKind, isTypeKind } from "./spec.js";
 
 const MODIFIERS: Readonly<Record<string, (t: BtfType) => string>> = {
   const: () => " const",
@@ -28,22 +29,6 @@ const PREFIX: Readonly<Record<string, string>> = {
   enum: " enum",
   enum64: " enum",
 };
-
-const FIELD_KINDS = new Set([
-  CoreReloKind.FieldByteOffset,
-  CoreReloKind.FieldByteSize,
-  CoreReloKind.FieldExists,
-  CoreReloKind.FieldSigned,
-  CoreReloKind.FieldLShiftU64,
-  CoreReloKind.FieldRShiftU64,
-]);
-const TYPE_KINDS = new Set([
-  CoreReloKind.TypeIdLocal,
-  CoreReloKind.TypeIdTarget,
-  CoreReloKind.TypeExists,
-  CoreReloKind.TypeMatches,
-  CoreReloKind.TypeSize,
-]);
 
 /** Past modifiers and typedefs (at most 32). */
 function skipModsAndTypedefs(t: BtfType): BtfType {
@@ -73,13 +58,13 @@ export function describeCoreRelo(btf: Btf, relo: CoreRelo): string {
   const prefix = type.kind === "fwd" ? ` fwd ${type.fwdKind}` : (PREFIX[type.kind] ?? "");
   out += type.id === 0 ? " void" : `${prefix} ${nameOrAnon(type.name, type.id)}`;
 
-  if (TYPE_KINDS.has(relo.kind)) {
+  if (isTypeKind(relo.kind)) {
     if (spec.length !== 1 || spec[0] !== 0)
       return fail("unexpected type-based relocation spec: should be '0'");
     return out;
   }
   out += "::";
-  if (relo.kind === CoreReloKind.EnumvalExists || relo.kind === CoreReloKind.EnumvalValue) {
+  if (isEnumvalKind(relo.kind)) {
     type = skipModsAndTypedefs(type);
     if (spec.length !== 1) return fail("unexpected enumval relocation spec size");
     const index = spec[0]!;
@@ -90,7 +75,7 @@ export function describeCoreRelo(btf: Btf, relo: CoreRelo): string {
     // the parser already reads values as signed or unsigned by the enum's flag, as LLVM prints them
     return `${out}${nameOrAnon(value.name, index)} = ${value.value}`;
   }
-  if (!FIELD_KINDS.has(relo.kind)) return fail(`unknown relocation kind: ${relo.kind}`);
+  if (!isFieldKind(relo.kind)) return fail(`unknown relocation kind: ${relo.kind}`);
   if (spec.length < 1 || relo.accessStr === "") return fail("field spec too short");
   if (spec[0] !== 0) out += `[${spec[0]}]`;
   for (let i = 1; i < spec.length; i++) {
