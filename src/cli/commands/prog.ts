@@ -133,6 +133,9 @@ function listPrograms(): ProgRecord[] {
 const SYNTAXES = ["verifier", "llvm"] as const;
 type Syntax = (typeof SYNTAXES)[number];
 
+/** Whether this dump has read /proc/kallsyms again for programs loaded after the first read. */
+let kallsymsReread = false;
+
 /** Kernel symbol names by address (/proc/kallsyms), read once, for the helpers of xlated code. */
 let kallsyms: { base: bigint | undefined; names: Map<bigint, string> } | undefined;
 function kernelSymbols(): { base: bigint | undefined; names: Map<bigint, string> } {
@@ -193,6 +196,7 @@ export function dumpXlated(
   jitedKsyms: readonly bigint[] = [],
 ): XlatedLine[] {
   const program = decode(bytes, { file: "xlated", validate: false });
+  kallsymsReread = false;
   const funcs = new Map(source?.funcInfo.map((f) => [f.insnOff, f.typeId]));
   const lines = new Map(source?.lineInfo.map((l) => [l.insnOff, l]));
   const text = (off: number): string => source!.btf.strings.get(off);
@@ -266,7 +270,8 @@ function xlatedText(insn: Instruction, syntax: Syntax, jitedKsyms: readonly bigi
       const address = jitedKsyms[insn.imm];
       // programs loaded after the symbols were read are not in them yet: read them again
       let name = address !== undefined ? names.get(address) : undefined;
-      if (address !== undefined && name === undefined) {
+      if (address !== undefined && name === undefined && !kallsymsReread) {
+        kallsymsReread = true;
         kallsyms = undefined;
         name = kernelSymbols().names.get(address);
       }
