@@ -8,16 +8,17 @@
 import { links, ringbuf } from "../kernel/index.js";
 import {
   Cleanup,
+  DURATION_OPTION,
   Table,
   clockTime,
   cString,
   defineTool,
+  globalCounter,
   loadToolObject,
   parseToolArgs,
+  runEventLoop,
   usageText,
   type Tool,
-  runEventLoop,
-  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -48,13 +49,7 @@ const spec = defineTool({
       min: 1,
       help: "maximum number of arguments parsed and displayed, defaults to 20",
     },
-    duration: {
-      kind: "int",
-      short: "d",
-      arg: "SECONDS",
-      min: 1,
-      help: "trace for this many seconds, then exit",
-    },
+    duration: DURATION_OPTION,
   },
   examples: [
     ["execsnoop", "trace all exec() syscalls"],

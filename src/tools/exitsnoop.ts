@@ -10,15 +10,16 @@ import { constants } from "node:os";
 import { links, ringbuf } from "../kernel/index.js";
 import {
   Cleanup,
+  DURATION_OPTION,
   Table,
   cString,
   defineTool,
+  globalCounter,
   loadToolObject,
   parseToolArgs,
+  runEventLoop,
   usageText,
   type Tool,
-  runEventLoop,
-  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -29,13 +30,7 @@ const spec = defineTool({
     failed: { kind: "flag", short: "x", help: "trace error exits only" },
     pid: { kind: "int", short: "p", arg: "PID", help: "process ID to trace" },
     threaded: { kind: "flag", short: "T", help: "trace thread exits" },
-    duration: {
-      kind: "int",
-      short: "d",
-      arg: "SECONDS",
-      min: 1,
-      help: "trace for this many seconds, then exit",
-    },
+    duration: DURATION_OPTION,
   },
   examples: [
     ["exitsnoop", "trace process exit events"],

@@ -12,6 +12,7 @@ import { closeSync, constants, openSync, readSync } from "node:fs";
 import { links, ringbuf, systemTracefs, type KernelCollection } from "../kernel/index.js";
 import {
   Cleanup,
+  DURATION_OPTION,
   Table,
   cString,
   defineTool,
@@ -39,13 +40,7 @@ const spec = defineTool({
       help: "where to hook clone: auto (kprobe, else tracepoint)",
       choices: ["auto", "kprobe", "tracepoint"],
     },
-    duration: {
-      kind: "int",
-      short: "d",
-      arg: "SECONDS",
-      min: 1,
-      help: "run for this many seconds, then exit",
-    },
+    duration: DURATION_OPTION,
   },
   examples: [
     ["hello", "Hello, eBPF world! through trace_pipe, as in the guide"],

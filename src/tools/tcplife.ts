@@ -10,17 +10,18 @@ import {
   AF_INET,
   AF_INET6,
   Cleanup,
+  DURATION_OPTION,
   Table,
   clockTime,
   cString,
   defineTool,
   eventAddress,
+  globalCounter,
   loadToolObject,
   parseToolArgs,
+  runEventLoop,
   usageText,
   type Tool,
-  runEventLoop,
-  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -35,13 +36,7 @@ const spec = defineTool({
     timestamp: { kind: "flag", short: "t", help: "include timestamp on output (seconds)" },
     localport: { kind: "int", short: "L", arg: "LPORT", help: "trace this local port only" },
     remoteport: { kind: "int", short: "D", arg: "DPORT", help: "trace this remote port only" },
-    duration: {
-      kind: "int",
-      short: "d",
-      arg: "SECONDS",
-      min: 1,
-      help: "trace for this many seconds, then exit",
-    },
+    duration: DURATION_OPTION,
   },
   examples: [
     ["tcplife", "trace all TCP connect()s"],

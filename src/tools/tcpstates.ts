@@ -10,18 +10,19 @@ import {
   AF_INET,
   AF_INET6,
   Cleanup,
+  DURATION_OPTION,
   Table,
   cString,
   defineTool,
   eventAddress,
+  globalCounter,
   ipVersion,
   loadToolObject,
   parseToolArgs,
+  runEventLoop,
   tcpStateName,
   usageText,
   type Tool,
-  runEventLoop,
-  globalCounter,
 } from "./common/index.js";
 
 const spec = defineTool({
@@ -34,13 +35,7 @@ const spec = defineTool({
     wide: { kind: "flag", short: "w", help: "wide column output (fits IPv6 addresses)" },
     localport: { kind: "int", short: "L", arg: "LPORT", help: "trace this local port only" },
     remoteport: { kind: "int", short: "D", arg: "DPORT", help: "trace this remote port only" },
-    duration: {
-      kind: "int",
-      short: "d",
-      arg: "SECONDS",
-      min: 1,
-      help: "trace for this many seconds, then exit",
-    },
+    duration: DURATION_OPTION,
   },
   examples: [
     ["tcpstates", "trace all TCP state changes"],

@@ -33,6 +33,15 @@ export interface OptionDef {
   readonly min?: number;
 }
 
+/** -d SECONDS of the tools that trace until Ctrl-C (execsnoop, tcpconnect…): stop after that long. */
+export const DURATION_OPTION = {
+  kind: "int",
+  short: "d",
+  arg: "SECONDS",
+  min: 1,
+  help: "trace for this many seconds, then exit",
+} as const satisfies OptionDef;
+
 /** A positional integer argument (interval, count, duration...). */
 export interface PositionalDef {
   readonly name: string;
