@@ -4,21 +4,12 @@
  * stacks (microseconds). Printed as BCC's offcputime prints it, folded (-f) for flamegraph.pl,
  * or as an interactive SVG flame graph (--svg FILE, the blue off-CPU palette).
  */
-import { writeFileSync } from "node:fs";
 import { attachTpBtf } from "../kernel/links/index.js";
 import { loadToolObject } from "./common/bpf.js";
 import { Cleanup, sleep } from "./common/cleanup.js";
-import { foldedStacks, renderFlameGraph } from "./common/flamegraph.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
-import { toJson } from "./common/output.js";
-import {
-  StackReader,
-  TRACING_FRAMES,
-  formatStackLines,
-  mergeFolded,
-  symbolizeStacks,
-  type StackSample,
-} from "./common/stacks.js";
+import { reportStacks } from "./common/stack-report.js";
+import { StackReader, TRACING_FRAMES, symbolizeStacks, type StackSample } from "./common/stacks.js";
 import { Symbolizer } from "./common/symbolize.js";
 import { ToolUsageError, type Tool, type ToolIO } from "./common/tool.js";
 
@@ -156,40 +147,20 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
     kernelStacksOnly: o.kernelStacksOnly,
     dropInnermost: TRACING_FRAMES,
   });
-  const fmt = { delimiter: o.delimited };
-  for (const s of symbolized) {
-    if (o.json)
-      io.out(
-        toJson({
-          pid: s.pid,
-          tgid: s.tgid,
-          comm: s.comm,
-          kernel_stack: s.kernelMissed ? null : (s.kernel ?? null),
-          user_stack: s.userMissed ? null : (s.user ?? null),
-          usecs: s.value,
-        }),
-      );
-    else if (!o.folded) io.out(formatStackLines(s, fmt));
-  }
-  // Folded: one line per distinct stack (ids that symbolize alike are merged, as flamegraph.pl would).
-  if (o.folded && !o.json)
-    for (const [stack, value] of mergeFolded(symbolized, fmt)) io.out(`${stack} ${value}`);
-  const missed = symbolized.filter((s) => s.userMissed || s.kernelMissed).length;
-  if (missed > 0 && !o.json)
-    io.err(`WARNING: ${missed} stack traces could not be displayed (consider --stack-storage-size).`);
-  if (o.svg !== undefined) {
-    const folded = mergeFolded(symbolized, fmt);
-    writeFileSync(
-      o.svg,
-      renderFlameGraph(foldedStacks(folded), {
-        title: "Off-CPU Time Flame Graph",
-        subtitle: `tsbpf offcputime ${args.join(" ")}`.trim(),
-        countName: "us",
-        colors: "blue",
-      }),
-    );
-    io.err(`wrote ${o.svg} (${folded.size} stacks)`);
-  }
+  reportStacks(symbolized, {
+    io,
+    json: o.json,
+    folded: o.folded,
+    delimited: o.delimited,
+    svg: o.svg,
+    valueName: "usecs",
+    flameGraph: {
+      title: "Off-CPU Time Flame Graph",
+      subtitle: `tsbpf offcputime ${args.join(" ")}`.trim(),
+      countName: "us",
+      colors: "blue",
+    },
+  });
   return 0;
 }
 

@@ -5,20 +5,12 @@
  * (kallsyms, ELF symbols of the mapped files) and printed as BCC's profile prints them, folded
  * for flamegraph.pl (-f), or drawn as an interactive SVG flame graph (--svg FILE).
  */
-import { writeFileSync } from "node:fs";
 import { attachPerfEvent } from "../kernel/links/index.js";
 import { loadToolObject } from "./common/bpf.js";
 import { Cleanup, sleep } from "./common/cleanup.js";
-import { renderFlameGraph, foldedStacks } from "./common/flamegraph.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
-import { toJson } from "./common/output.js";
-import {
-  StackReader,
-  formatStackLines,
-  mergeFolded,
-  symbolizeStacks,
-  type StackSample,
-} from "./common/stacks.js";
+import { reportStacks } from "./common/stack-report.js";
+import { StackReader, symbolizeStacks, type StackSample } from "./common/stacks.js";
 import { Symbolizer } from "./common/symbolize.js";
 import { ToolUsageError, type Tool, type ToolIO } from "./common/tool.js";
 
@@ -140,40 +132,21 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
     kernelStacksOnly: o.kernelStacksOnly,
     annotate: o.annotations,
   });
-  const fmt = { delimiter: o.delimited };
-  for (const s of symbolized) {
-    if (o.json)
-      io.out(
-        toJson({
-          pid: s.pid,
-          comm: s.comm,
-          kernel_stack: s.kernelMissed ? null : (s.kernel ?? null),
-          user_stack: s.userMissed ? null : (s.user ?? null),
-          count: s.value,
-        }),
-      );
-    else if (!o.folded) io.out(formatStackLines(s, fmt));
-  }
-  // Folded: one line per distinct stack (ids that symbolize alike are merged, as flamegraph.pl would).
-  if (o.folded && !o.json)
-    for (const [stack, value] of mergeFolded(symbolized, fmt)) io.out(`${stack} ${value}`);
-  const missed = symbolized.filter((s) => s.userMissed || s.kernelMissed).length;
-  if (missed > 0 && !o.json)
-    io.err(
-      `WARNING: ${missed} stack traces could not be displayed (stack-trace map full or hash collisions:` +
-        ` consider --stack-storage-size).`,
-    );
-  if (o.svg !== undefined) {
-    const folded = mergeFolded(symbolized, fmt);
-    const svg = renderFlameGraph(foldedStacks(folded), {
+  reportStacks(symbolized, {
+    io,
+    json: o.json,
+    folded: o.folded,
+    delimited: o.delimited,
+    svg: o.svg,
+    valueName: "count",
+    flameGraph: {
       title: "CPU Flame Graph",
       subtitle: `tsbpf profile ${args.join(" ")}`.trim(),
       countName: "samples",
       colors: o.annotations ? "java" : "hot",
-    });
-    writeFileSync(o.svg, svg);
-    io.err(`wrote ${o.svg} (${samples.reduce((n, s) => n + s.value, 0)} samples, ${folded.size} stacks)`);
-  }
+    },
+    svgTotal: `${samples.reduce((n, s) => n + s.value, 0)} samples`,
+  });
   return 0;
 }
 

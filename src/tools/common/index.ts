@@ -26,7 +26,7 @@
  * container.ts  decodeContainer / containerId for bpf/tools/container.h's struct container_info.
  * syscalls.ts   syscallName(nr) / syscallNumber(name) / SYSCALL_NAMES (x86_64).
  * tcp.ts        TCP_STATES / tcpStateName, eventAddress(data, offset, family), ipVersion.
- * (symbolize.ts and flamegraph.ts belong to the profiling tools.)
+ * (symbolize.ts, stacks.ts, stack-report.ts and flamegraph.ts belong to the stack tools: profile, offcputime.)
  */
 export * from "./tool.js";
 export * from "./options.js";
