@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { frameColor, nameHash, parseFolded, renderFlameGraph } from "../../src/tools/common/flamegraph.js";
@@ -260,7 +260,9 @@ kernelTest("profile -f -p finds the busy loop of a child process; --svg renders 
 kernelTest(
   "profile prints BCC's listing for the whole system and exits on SIGINT-free duration",
   async () => {
-    const r = await runTool("profile", ["-K", "-F", "49", "1"]);
+    const running = runTool("profile", ["-K", "-F", "49", "1"]);
+    await busyFor(2500);
+    const r = await running;
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
@@ -270,8 +272,22 @@ kernelTest(
   },
 );
 
+/**
+ * Keeps this process on a CPU, in and out of the kernel, for `ms`: an idle machine gives the
+ * profiler nothing to sample (idle is excluded), so the tests make their own work.
+ */
+async function busyFor(ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    for (let i = 0; i < 200; i++) statSync("/proc/self/stat");
+    await new Promise((r) => setImmediate(r)); // let the child's pipes drain
+  }
+}
+
 kernelTest("profile --json: one object per stack", async () => {
-  const r = await runTool("profile", ["--json", "-K", "-F", "49", "1"]);
+  const running = runTool("profile", ["--json", "-K", "-F", "49", "1"]);
+  await busyFor(2500);
+  const r = await running;
   assert.equal(r.code, 0, r.stderr);
   const objs = r.stdout
     .trim()
@@ -284,7 +300,7 @@ kernelTest("profile --json: one object per stack", async () => {
 
 kernelTest("profile without a duration runs until Ctrl-C, then prints its stacks", async () => {
   const tool = startTool("profile", ["-f", "-K", "-F", "99"]);
-  await new Promise((r) => setTimeout(r, 2000));
+  await busyFor(2000);
   assert.equal(tool.child.exitCode, null, "still running before the signal");
   const r = await tool.stop("SIGINT");
   assert.equal(r.code, 0, r.stderr);
