@@ -4,16 +4,13 @@
  */
 import { attachTpBtf } from "../kernel/links/index.js";
 import { loadToolObject } from "./common/bpf.js";
-import { Cleanup, everyInterval, sleep } from "./common/cleanup.js";
+import { Cleanup, printSummaries } from "./common/cleanup.js";
 import { clockTime } from "./common/format.js";
 import { formatLog2Histogram, log2HistogramJson, readSlots } from "./common/histogram.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
 import { toJson } from "./common/output.js";
 import { PrometheusExporter, type Log2Series } from "./common/prometheus.js";
 import { ToolUsageError, type Tool, type ToolIO } from "./common/tool.js";
-
-/** The longest setTimeout (about 24.8 days): "until Ctrl-C". */
-const MAX_TIMER_MS = 0x7fffffff;
 
 const MAX_SLOTS = 26;
 
@@ -143,15 +140,14 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
     }
   };
 
-  if (interval === undefined) {
-    await sleep(MAX_TIMER_MS, signal); // until Ctrl-C (the timer keeps the event loop alive)
-    print();
-  } else {
-    await everyInterval(
-      { intervalMs: interval * 1000, ...(count !== undefined ? { count } : {}), signal, finalTick: true },
-      () => print(),
-    );
-  }
+  await printSummaries(
+    {
+      ...(interval !== undefined ? { intervalSeconds: interval } : {}),
+      ...(count !== undefined ? { count } : {}),
+      signal,
+    },
+    print,
+  );
   return 0;
 }
 

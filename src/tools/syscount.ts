@@ -17,13 +17,11 @@ import {
   clockTime,
   cString,
   defineTool,
-  everyInterval,
   loadToolObject,
   parseToolArgs,
+  printSummaries,
   syscallName,
   toJson,
-  untilSignal,
-  waitForAbort,
   usageText,
   type Tool,
 } from "./common/index.js";
@@ -255,24 +253,21 @@ const tool: Tool = {
       io.out("");
     };
     try {
-      if (o.interval === undefined) {
-        // Without -i: one summary at the end (Ctrl-C or -d), as libbpf-tools.
-        const stop = untilSignal(signal, o.duration !== undefined ? o.duration * 1000 : undefined);
-        await waitForAbort(stop.signal);
-        stop.close();
-        print();
-      } else {
-        const count = o.duration !== undefined ? Math.max(1, Math.floor(o.duration / o.interval)) : undefined;
-        await everyInterval(
-          {
-            intervalMs: o.interval * 1000,
-            ...(count !== undefined ? { count } : {}),
-            signal,
-            finalTick: true,
-          },
-          () => print(),
-        );
-      }
+      // Without -i: one summary at the end (Ctrl-C or -d), as libbpf-tools; with -i, -d counts intervals.
+      const durationMs = o.duration !== undefined ? o.duration * 1000 : undefined;
+      const count =
+        o.duration !== undefined && o.interval !== undefined
+          ? Math.max(1, Math.floor(o.duration / o.interval))
+          : undefined;
+      await printSummaries(
+        {
+          ...(o.interval !== undefined ? { intervalSeconds: o.interval } : {}),
+          ...(count !== undefined ? { count } : {}),
+          ...(durationMs !== undefined ? { durationMs } : {}),
+          signal,
+        },
+        print,
+      );
     } finally {
       await prom?.close();
     }

@@ -116,6 +116,36 @@ export async function everyInterval(
   }
 }
 
+/**
+ * The summary loop of BCC's histogram and count tools: without an interval, one `print()` when
+ * `signal` aborts (or after `durationMs`); with one, a print every interval, `count` times at
+ * most, and a last one when interrupted.
+ */
+export async function printSummaries(
+  options: { intervalSeconds?: number; count?: number; durationMs?: number; signal: AbortSignal },
+  print: () => void,
+): Promise<void> {
+  if (options.intervalSeconds === undefined) {
+    const stop = untilSignal(options.signal, options.durationMs);
+    try {
+      await waitForAbort(stop.signal);
+    } finally {
+      stop.close();
+    }
+    print();
+    return;
+  }
+  await everyInterval(
+    {
+      intervalMs: options.intervalSeconds * 1000,
+      ...(options.count !== undefined ? { count: options.count } : {}),
+      signal: options.signal,
+      finalTick: true,
+    },
+    () => print(),
+  );
+}
+
 /** A source of records that can wait for more (ring buffer or perf buffer reader). */
 export interface Pollable<T> {
   poll(timeoutMs: number, callback: (record: T) => void): Promise<number>;
