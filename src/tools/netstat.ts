@@ -9,24 +9,8 @@ import { Cleanup } from "./common/cleanup.js";
 import { ipAddress } from "./common/format.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
 import { Table } from "./common/output.js";
+import { TCP_STATES } from "./common/tcp.js";
 import type { Tool, ToolIO } from "./common/tool.js";
-
-/** TCP states as netstat names them (index = kernel's TCP_* value). */
-export const TCP_STATES = [
-  "UNKNOWN",
-  "ESTABLISHED",
-  "SYN_SENT",
-  "SYN_RECV",
-  "FIN_WAIT1",
-  "FIN_WAIT2",
-  "TIME_WAIT",
-  "CLOSE",
-  "CLOSE_WAIT",
-  "LAST_ACK",
-  "LISTEN",
-  "CLOSING",
-  "NEW_SYN_RECV",
-] as const;
 
 /** One TCP socket (struct sock_rec of netstat.bpf.c). */
 export interface TcpSocket {
