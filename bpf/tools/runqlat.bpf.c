@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "log2_hist.h"
 
 #define MAX_SLOTS 26
 #define MAX_ENTRIES 10240
@@ -37,14 +38,6 @@ struct {
 } hists SEC(".maps");
 
 static struct hist zero;
-
-static __always_inline __u64 log2l(__u64 v)
-{
-	__u64 r = 0;
-	for (int i = 32; i > 0; i >>= 1)
-		if (v >= (1ULL << i)) { v >>= i; r += i; }
-	return r;
-}
 
 static __always_inline int trace_enqueue(__u32 tgid, __u32 pid)
 {
@@ -105,9 +98,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		BPF_CORE_READ_STR_INTO(&histp->comm, next, comm);
 	}
 	delta /= targ_ms ? 1000000U : 1000U;
-	slot = log2l(delta);
-	if (slot >= MAX_SLOTS)
-		slot = MAX_SLOTS - 1;
+	slot = log2_slot(delta, MAX_SLOTS);
 	__sync_fetch_and_add(&histp->slots[slot], 1);
 
 cleanup:
