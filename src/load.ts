@@ -94,18 +94,11 @@ export interface LoadedProgram {
   attach(options?: AttachOptions): Attachment;
 }
 
-/** A map of a loaded object. Keys and values are bytes laid out as the program sees them. */
-export interface LoadedMap {
-  readonly name: string;
-  readonly spec: MapSpec;
-  readonly type: MapType;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  /** Per-CPU maps: lookup gives every CPU's slot (each rounded up to 8 bytes). */
-  readonly perCpu: boolean;
-  /** Number of CPU slots of per-CPU values. */
-  readonly cpus: number;
+/**
+ * The byte-level map operations: what KernelMap and VmMap both have, and what a LoadedMap
+ * passes through to them. Keys and values are bytes laid out as the program sees them.
+ */
+export interface ByteMap {
   /** The value of `key`, undefined when absent. */
   lookup(key: Uint8Array): Uint8Array | undefined;
   /** Per-CPU maps: one value per CPU. */
@@ -119,6 +112,20 @@ export interface LoadedMap {
   push(value: Uint8Array, flags?: number): void;
   /** Queue/stack: remove and return the next value. */
   pop(): Uint8Array | undefined;
+}
+
+/** A map of a loaded object. Keys and values are bytes laid out as the program sees them. */
+export interface LoadedMap extends ByteMap {
+  readonly name: string;
+  readonly spec: MapSpec;
+  readonly type: MapType;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** Per-CPU maps: lookup gives every CPU's slot (each rounded up to 8 bytes). */
+  readonly perCpu: boolean;
+  /** Number of CPU slots of per-CPU values. */
+  readonly cpus: number;
   /** The value of `key` decoded through the object's BTF (bytes when the map has no BTF type). */
   lookupTyped(key: Uint8Array): unknown;
   /** Every entry with key and value decoded through the object's BTF. */
@@ -213,18 +220,6 @@ const PER_CPU = new Set([
   MapType.LRU_PERCPU_HASH,
   MapType.PERCPU_CGROUP_STORAGE,
 ]);
-
-/** The byte-level operations KernelMap and VmMap both have, which a LoadedMap passes through. */
-interface ByteMap {
-  lookup(key: Uint8Array): Uint8Array | undefined;
-  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined;
-  update(key: Uint8Array, value: Uint8Array, flags?: number): void;
-  delete(key: Uint8Array): boolean;
-  keys(): IterableIterator<Uint8Array>;
-  entries(): IterableIterator<[Uint8Array, Uint8Array]>;
-  push(value: Uint8Array, flags?: number): void;
-  pop(): Uint8Array | undefined;
-}
 
 /** The part of LoadedMap that is the same on both backends: byte access passed to the map. */
 abstract class ByteLoadedMap<M extends ByteMap> {
