@@ -6,15 +6,12 @@
  */
 import { attachTpBtf } from "../kernel/links/index.js";
 import { loadToolObject } from "./common/bpf.js";
-import { Cleanup, sleep } from "./common/cleanup.js";
+import { Cleanup, waitForEnd } from "./common/cleanup.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
 import { reportStacks } from "./common/stack-report.js";
 import { StackReader, TRACING_FRAMES, symbolizeStacks, type StackSample } from "./common/stacks.js";
 import { Symbolizer } from "./common/symbolize.js";
 import { ToolUsageError, type Tool, type ToolIO } from "./common/tool.js";
-
-/** The longest setTimeout (about 24.8 days): "until Ctrl-C". */
-const MAX_TIMER_MS = 0x7fffffff;
 
 const spec = defineTool({
   name: "offcputime",
@@ -136,8 +133,8 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
       `Tracing off-CPU time (us) of ${who} by ${stacks} stack${duration ? ` for ${duration} secs` : "... Hit Ctrl-C to end"}.`,
     );
   }
-  // Until Ctrl-C or the duration (the timer also keeps the event loop alive).
-  await sleep(duration !== undefined ? duration * 1000 : MAX_TIMER_MS, signal);
+  // Until Ctrl-C or the duration.
+  await waitForEnd(signal, duration !== undefined ? duration * 1000 : undefined);
 
   const samples = [...coll.map("info").entries()]
     .map(([k, v]) => decodeKey(k, v))

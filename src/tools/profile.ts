@@ -7,15 +7,12 @@
  */
 import { attachPerfEvent } from "../kernel/links/index.js";
 import { loadToolObject } from "./common/bpf.js";
-import { Cleanup, sleep } from "./common/cleanup.js";
+import { Cleanup, waitForEnd } from "./common/cleanup.js";
 import { defineTool, parseToolArgs, usageText } from "./common/options.js";
 import { reportStacks } from "./common/stack-report.js";
 import { StackReader, symbolizeStacks, type StackSample } from "./common/stacks.js";
 import { Symbolizer } from "./common/symbolize.js";
 import { ToolUsageError, type Tool, type ToolIO } from "./common/tool.js";
-
-/** The longest setTimeout (about 24.8 days): "until Ctrl-C". */
-const MAX_TIMER_MS = 0x7fffffff;
 
 const spec = defineTool({
   name: "profile",
@@ -120,8 +117,8 @@ async function run(args: string[], io: ToolIO, signal: AbortSignal): Promise<num
     const forSecs = duration ? ` for ${duration} secs` : "";
     io.out(`Sampling at ${what} of ${who} by ${stacks} stack${forSecs}... Hit Ctrl-C to end.`);
   }
-  // Until Ctrl-C or the duration (the timer also keeps the event loop alive).
-  await sleep(duration !== undefined ? duration * 1000 : MAX_TIMER_MS, signal);
+  // Until Ctrl-C or the duration.
+  await waitForEnd(signal, duration !== undefined ? duration * 1000 : undefined);
 
   // Stop sampling before reading, so the numbers do not move under us.
   const counts = coll.map("counts");

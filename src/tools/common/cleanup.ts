@@ -116,6 +116,16 @@ export async function everyInterval(
   }
 }
 
+/** Resolves when `signal` aborts or `durationMs` (when given) has passed: a tool's run until Ctrl-C or -d. */
+export async function waitForEnd(signal: AbortSignal, durationMs?: number): Promise<void> {
+  const stop = untilSignal(signal, durationMs);
+  try {
+    await waitForAbort(stop.signal);
+  } finally {
+    stop.close();
+  }
+}
+
 /**
  * The summary loop of BCC's histogram and count tools: without an interval, one `print()` when
  * `signal` aborts (or after `durationMs`); with one, a print every interval, `count` times at
@@ -126,12 +136,7 @@ export async function printSummaries(
   print: () => void,
 ): Promise<void> {
   if (options.intervalSeconds === undefined) {
-    const stop = untilSignal(options.signal, options.durationMs);
-    try {
-      await waitForAbort(stop.signal);
-    } finally {
-      stop.close();
-    }
+    await waitForEnd(options.signal, options.durationMs);
     print();
     return;
   }
